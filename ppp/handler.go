@@ -12,13 +12,17 @@ package ppp
 type Handler interface {
 	// Reset starts a fresh negotiation: the options we want are copied from
 	// the configuration and everything learnt from the peer is forgotten
-	// (pppd's resetci). The Automaton calls it when it leaves Initial,
-	// Starting, Closed or Stopped towards Req-Sent.
+	// (pppd's resetci). The Automaton calls it just before the first
+	// Configure-Request of a negotiation: when it leaves Starting, Closed,
+	// Stopped or Opened towards Req-Sent or Ack-Sent. When it leaves Opened,
+	// LayerHandler.Down has been called first.
 	Reset()
 
 	// AppendRequest appends the options of our next Configure-Request to b
 	// (pppd's addci) and returns the extended slice. It must append the same
-	// bytes until Naked or Rejected changes what we want.
+	// bytes until Reset, Naked or Rejected changes what we want, and must
+	// change nothing itself: the Automaton also calls it to see whether a
+	// Nak or Reject changed the request.
 	AppendRequest(b []byte) []byte
 
 	// Acked records that the peer acknowledged our request, whose options
@@ -55,8 +59,10 @@ type Handler interface {
 // LayerHandler is implemented by a Handler that wants the This-Layer actions
 // of RFC 1661 section 4.4: tlu (Up), tld (Down), tls (Started) and tlf
 // (Finished). The Automaton calls them on its own goroutine, after its state
-// has changed. They may call Automaton methods of other automata but not of
-// the one calling them.
+// has changed. They may call any method of other automata, and State, Err,
+// Stats and Send of the one calling them, but not its event methods (Up,
+// Down, Open, Close, Timeout, Input, ProtocolRejected): the transition that
+// called them may not be finished.
 type LayerHandler interface {
 	Up()       // tlu: the automaton entered Opened
 	Down()     // tld: the automaton left Opened
@@ -67,8 +73,11 @@ type LayerHandler interface {
 // CodeHandler is implemented by a Handler whose protocol has codes beyond
 // the seven of RFC 1661 section 5 (LCP's Protocol-Reject, Echo, Discard,
 // Identification, Time-Remaining). HandleCode is called by the Automaton for
-// every received packet whose code is above 7, with the automaton so the
-// handler can read its State and Send a reply. It returns false for a code
+// every packet with a code above 7 received in a state other than Initial
+// and Starting, with the automaton so the handler can read its State and
+// Send a reply (the RXR event: ser in Opened, nothing elsewhere). It may
+// also call that automaton's event methods (ProtocolRejected for a
+// Protocol-Reject of this very protocol, Close). It returns false for a code
 // it does not know; the Automaton then answers with a Code-Reject (RUC).
 // pkt stays valid only during the call.
 type CodeHandler interface {
@@ -77,16 +86,23 @@ type CodeHandler interface {
 
 // OptionFormatter is implemented by a Handler that can print an option the
 // way pppd's debug log does, without the angle brackets ("mru 1500",
-// "magic 0x5e3f2a10", "addr 192.0.2.1"). It appends to b and returns the
-// extended slice. It is used only for logging.
+// "magic 0x5e3f2a10", "addr 192.0.2.1", with any octets it has no words for
+// after them, as AppendHex writes them: "compress VJ 0f 01"). It appends to
+// b and returns the extended slice; appending nothing makes the option print
+// as pppd prints one it does not know, every octet in hexadecimal. It is
+// used only for logging, and must accept any option, even one with a wrong
+// length.
 type OptionFormatter interface {
 	AppendOptionText(b []byte, opt Option) []byte
 }
 
 // CodeFormatter is implemented by a Handler whose protocol has codes beyond
 // the seven shared ones, to print their packets as pppd does after the
-// identifier (for example "magic=0x3d1981f" for an Echo-Request). It appends
-// to b and returns the extended slice. It is used only for logging.
+// identifier and a space (for example "magic=0x3d1981f" for an
+// Echo-Request, followed by any further octets as AppendHex writes them).
+// It is called only for codes above 7. It appends to b and returns the
+// extended slice; appending nothing makes the Data print in hexadecimal. It
+// is used only for logging.
 type CodeFormatter interface {
 	AppendCodeText(b []byte, pkt Packet) []byte
 }

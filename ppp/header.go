@@ -36,13 +36,14 @@ func AppendHeader(dst []byte, proto Protocol, acfc, pfc bool) []byte {
 // protocol and information field. It accepts the Address and Control fields
 // present or absent and the Protocol field in one or two octets, whatever was
 // negotiated, as RFC 1661 section 6.5 asks of a robust receiver. It returns
-// ErrMalformed when the frame is too short, the Address is 0xff but the
-// Control is not 0x03, or the Protocol field is invalid. The returned info
-// aliases frame.
+// ErrMalformed when the frame is too short, starts with the Address 0xff not
+// followed by the Control 0x03, or has an invalid Protocol field. The
+// returned info aliases frame.
 func ParseHeader(frame []byte) (proto Protocol, info []byte, err error) {
 	b := frame
-	if len(b) >= 2 && b[0] == AllStations {
-		if b[1] != UI {
+	if len(b) >= 1 && b[0] == AllStations {
+		// 0xff is never a compressed Protocol field (see Compressible).
+		if len(b) < 2 || b[1] != UI {
 			return 0, nil, ErrMalformed
 		}
 		b = b[2:]

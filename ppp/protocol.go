@@ -64,7 +64,8 @@ func (p Protocol) IsControl() bool {
 
 // Compressible reports whether p may be sent with a one-octet Protocol field
 // when Protocol-Field-Compression has been negotiated (RFC 1661 section
-// 6.5): only values below 0x0100.
+// 6.5): only values below 0x0100, except 0x00ff, whose single octet a
+// receiver would take for the All-Stations address (RFC 1662 section 3.1).
 func (p Protocol) Compressible() bool {
-	return p < 0x0100
+	return p < 0x0100 && p != AllStations
 }
