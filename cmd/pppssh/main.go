@@ -1,0 +1,86 @@
+// Command pppssh is a PPP-over-SSH VPN in one binary: the same program runs
+// on both peers, negotiates PPP (LCP, then IPCP) over an SSH channel and
+// moves IP packets between the link and a kernel TUN device.
+//
+// Usage:
+//
+//	pppssh <command> [options]
+//
+// Run "pppssh help" for the list of commands.
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+)
+
+// Exit codes, following pppd's where pppd has one.
+const (
+	exitOK        = 0 // success
+	exitFatal     = 1 // a fatal error (pppd: EXIT_FATAL_ERROR)
+	exitOptionErr = 2 // bad command line or options file (pppd: EXIT_OPTION_ERROR)
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "devel"
+
+type command struct {
+	name    string
+	summary string
+	run     func(args []string, stdout, stderr io.Writer) int
+}
+
+func commands() []command {
+	return []command{
+		{"decode", "decode a captured PPP line (async HDLC bytes) and print it as pppd logs it", runDecode},
+		{"version", "print the version", func(_ []string, stdout, _ io.Writer) int {
+			fmt.Fprintln(stdout, "pppssh", version)
+			return exitOK
+		}},
+	}
+}
+
+func usage(w io.Writer) {
+	fmt.Fprint(w, `pppssh: a PPP-over-SSH VPN in one binary, no pppd needed.
+
+Usage:
+  pppssh <command> [options]
+
+Commands:
+`)
+	for _, c := range commands() {
+		fmt.Fprintf(w, "  %-10s %s\n", c.name, c.summary)
+	}
+	fmt.Fprint(w, `
+Run "pppssh <command> --help" for a command's options.
+
+Exit codes:
+  0  success
+  1  fatal error
+  2  bad command line or options
+`)
+}
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		usage(stderr)
+		return exitOptionErr
+	}
+	switch args[0] {
+	case "help", "-h", "-help", "--help":
+		usage(stdout)
+		return exitOK
+	}
+	for _, c := range commands() {
+		if c.name == args[0] {
+			return c.run(args[1:], stdout, stderr)
+		}
+	}
+	fmt.Fprintf(stderr, "pppssh: unknown command %q (run \"pppssh help\" for the list)\n", args[0])
+	return exitOptionErr
+}

@@ -1,0 +1,32 @@
+// Package link runs one PPP link over a byte stream: the RFC 1662 framing of
+// package hdlc, the RFC 1661 automata of package ppp with LCP (package lcp)
+// and IPCP (package ipcp) plugged in, the link phases, keep-alives, and a
+// small data interface for the IP packets the link carries.
+//
+// A Link takes any io.ReadWriteCloser (an SSH channel, a pipe, a pty, a
+// serial line) and speaks PPP on it until one side ends the link:
+//
+//	l := link.New(stream, link.Config{IPCP: ipcp.Config{Local: a, Remote: b}})
+//	err := l.Run(ctx) // blocks until the link ends; err says why
+//
+// # Goroutines
+//
+// Run starts one reader goroutine and runs the control loop on the caller's
+// goroutine. The reader decodes frames from the stream: IPv4 packets go
+// straight to Config.Packets while IPCP is Opened; control packets are copied
+// and handed to the control loop over a bounded channel (dropped and counted
+// when it is full, as a line would lose them). The control loop owns the
+// automata, their handlers, the restart timers and the keep-alive ticker;
+// nothing else touches them. Frames are written to the stream under one
+// mutex by the control loop (control packets) and by WritePacket (data).
+//
+// # Phases
+//
+// The link follows RFC 1661 section 3: Dead, Establish (LCP negotiating),
+// Network (LCP Opened: IPCP runs), Terminate, Dead. Packets of protocols
+// other than LCP are dropped before the Network phase; in the Network phase
+// a packet of a protocol the link does not run is answered with an LCP
+// Protocol-Reject, its information truncated to the peer's MRU. When IPCP
+// finishes while LCP is Opened, the link closes LCP ("No network protocols
+// running"), as pppd does.
+package link

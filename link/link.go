@@ -1,0 +1,709 @@
+package link
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/pppssh/pppssh/hdlc"
+	"github.com/pppssh/pppssh/ipcp"
+	"github.com/pppssh/pppssh/lcp"
+	"github.com/pppssh/pppssh/ppp"
+)
+
+// ErrClosed is returned by Run when the link ended because Close was called
+// (or the context was cancelled: then Run returns the context's error).
+var ErrClosed = errors.New("link: closed locally")
+
+// StreamError is returned by Run when the byte stream under the link failed
+// or reached its end before the link was terminated by PPP. Output holds what
+// the far end wrote outside PPP frames before its first valid frame (a login
+// banner, "sudo: a terminal is required to read the password", "command not
+// found"), so the user sees why the far end never spoke PPP.
+type StreamError struct {
+	Err    error  // the read error, io.EOF when the stream ended
+	Output []byte // non-PPP bytes the far end wrote before any valid frame
+}
+
+// Error returns "link: stream closed: EOF", followed by the far end's
+// output when there was some.
+func (e *StreamError) Error() string {
+	s := "link: stream closed"
+	if !errors.Is(e.Err, io.EOF) {
+		s = "link: stream failed"
+	}
+	s += ": " + e.Err.Error()
+	if len(e.Output) > 0 {
+		s += fmt.Sprintf("; the far end wrote instead of PPP: %q", e.Output)
+	}
+	return s
+}
+
+// Unwrap returns the stream's error.
+func (e *StreamError) Unwrap() error { return e.Err }
+
+// PacketHandler receives the network-layer packets a link carries.
+type PacketHandler interface {
+	// HandlePacket is called on the link's reader goroutine for every
+	// IPv4 packet (proto ppp.ProtoIPv4) received while IPCP is Opened.
+	// pkt is valid only during the call. HandlePacket should not block for
+	// long: the reader decodes nothing else meanwhile.
+	HandlePacket(proto ppp.Protocol, pkt []byte)
+}
+
+// Config configures a Link. The zero value negotiates as pppd does with
+// its defaults and "noauth", and drops received IP packets.
+type Config struct {
+	// LCP configures LCP. Its Up, Down, Started, Finished and
+	// ProtocolReject callbacks belong to the link and are overwritten.
+	// The zero value means lcp.DefaultConfig().
+	LCP *lcp.Config
+	// IPCP configures IPCP. Its Up, Down, Started and Finished callbacks
+	// belong to the link and are overwritten.
+	IPCP ipcp.Config
+
+	// RestartInterval, MaxConfigure, MaxTerminate, MaxFailure, Passive
+	// and Silent configure both automata (pppd's lcp-restart,
+	// lcp-max-configure, lcp-max-terminate, lcp-max-failure, passive,
+	// silent); zero values take RFC 1661's defaults.
+	RestartInterval time.Duration
+	MaxConfigure    int
+	MaxTerminate    int
+	MaxFailure      int
+	Passive         bool
+	Silent          bool
+
+	// Packets receives IP packets; nil drops them.
+	Packets PacketHandler
+	// Events, if set, is called on the control goroutine for every Event.
+	// It must not block and must not call Run or Close.
+	Events func(Event)
+	// Logger receives pppd-style packet traces at debug level and link
+	// events at info level. Nil discards them.
+	Logger *slog.Logger
+}
+
+// EventKind says what an Event reports.
+type EventKind uint8
+
+// Kinds of Event.
+const (
+	EventPhase    EventKind = iota + 1 // the link entered Event.Phase
+	EventLCPUp                         // LCP reached Opened; Event.LCP holds the results
+	EventLCPDown                       // LCP left Opened
+	EventIPCPUp                        // IPCP reached Opened; Event.IPCP holds the addresses
+	EventIPCPDown                      // IPCP left Opened
+)
+
+// Event is a change of the link's state, delivered to Config.Events.
+type Event struct {
+	Kind  EventKind
+	Phase ppp.Phase       // the phase after the event
+	LCP   lcp.Negotiated  // for EventLCPUp
+	IPCP  ipcp.Negotiated // for EventIPCPUp
+}
+
+// Counters counts what crossed the link. All fields count since New.
+type Counters struct {
+	BytesIn, BytesOut     uint64 // octets read from and written to the stream
+	PacketsIn, PacketsOut uint64 // IP packets received and sent
+	ControlIn, ControlOut uint64 // control packets received and sent
+
+	DropNotOpen      uint64 // packets of a protocol that is not Opened (received or offered to WritePacket)
+	DropBadHeader    uint64 // frames whose PPP header is malformed
+	DropControlQueue uint64 // control packets dropped because the control loop was behind
+	DropTooBig       uint64 // packets offered to WritePacket above the peer's MRU
+	ProtocolRejects  uint64 // Protocol-Rejects sent for protocols we do not run
+}
+
+// Status is a snapshot of a link, safe to take from any goroutine.
+type Status struct {
+	Phase     ppp.Phase
+	LCPState  ppp.State
+	IPCPState ppp.State
+	LCP       lcp.Negotiated  // valid while LCPState is Opened
+	IPCP      ipcp.Negotiated // valid while IPCPState is Opened
+	RTT       lcp.RTTStats    // Echo round-trip times since LCP last opened
+	Framing   hdlc.Stats      // the decoder's counters
+	Counters  Counters
+}
+
+type counters struct {
+	bytesIn, bytesOut       atomic.Uint64
+	packetsIn, packetsOut   atomic.Uint64
+	controlIn, controlOut   atomic.Uint64
+	dropNotOpen, dropHeader atomic.Uint64
+	dropQueue, dropTooBig   atomic.Uint64
+	protocolRejects         atomic.Uint64
+}
+
+// ctlMsg is a received control (or unknown-protocol) packet on its way from
+// the reader to the control loop. buf belongs to a slot of the reader's
+// ring and stays untouched until the control loop has handled it.
+type ctlMsg struct {
+	proto ppp.Protocol
+	info  []byte
+}
+
+// ctlQueue is the number of control packets that may wait for the control
+// loop; more are dropped, as a busy line would lose them.
+const ctlQueue = 32
+
+// Link is one PPP link over a byte stream. Create it with New, run it with
+// Run; Close ends it from any goroutine.
+type Link struct {
+	stream io.ReadWriteCloser
+	cfg    Config
+	log    *slog.Logger
+
+	// Owned by the control loop (Run's goroutine).
+	lcpH      *lcp.Handler
+	ipcpH     *ipcp.Handler
+	lcpA      *ppp.Automaton
+	ipcpA     *ppp.Automaton
+	lcpT      *time.Timer
+	ipcpT     *time.Timer
+	echo      *time.Ticker
+	phase     ppp.Phase
+	later     []func() // automaton calls deferred until the current one returns
+	endErr    error    // why the link ends; the first reason wins
+	finished  bool     // LCP signalled tlf: the link is over
+	looped    bool     // the loop-back close has been started
+	protRejID uint8
+	rejBuf    []byte
+
+	// The decoder is read by the reader goroutine; the control loop only
+	// calls its atomic setters.
+	dec *hdlc.Decoder
+
+	// Transmit side, shared by the control loop and WritePacket.
+	txMu    sync.Mutex
+	ctlEnc  hdlc.Encoder // LCP Configure/Terminate/Code-Reject: RFC 1662 defaults
+	dataEnc hdlc.Encoder // everything else: the negotiated ACCM and FCS
+	acfc    bool
+	pfc     bool
+	peerMRU int
+	frame   []byte
+	wbuf    []byte
+
+	ipOpen atomic.Bool // IPCP is Opened: IPv4 flows
+
+	ctl      chan ctlMsg
+	readErr  chan error
+	closeCh  chan struct{}
+	closeOne sync.Once
+
+	mu sync.Mutex // guards st
+	st Status
+
+	n counters
+}
+
+// New returns a Link that will speak PPP on stream. It starts nothing; call
+// Run.
+func New(stream io.ReadWriteCloser, cfg Config) *Link {
+	l := &Link{
+		stream:  stream,
+		cfg:     cfg,
+		log:     cfg.Logger,
+		ctl:     make(chan ctlMsg, ctlQueue),
+		readErr: make(chan error, 1),
+		closeCh: make(chan struct{}),
+		peerMRU: lcp.DefaultMRU,
+	}
+	if l.log == nil {
+		l.log = slog.New(slog.DiscardHandler)
+	}
+	return l
+}
+
+// Close asks the link to terminate: LCP sends Terminate-Request and Run
+// returns ErrClosed once the peer acknowledged it or the restart timer gave
+// up. Close may be called from any goroutine, any number of times.
+func (l *Link) Close() {
+	l.closeOne.Do(func() { close(l.closeCh) })
+}
+
+// Status returns a snapshot of the link's state and counters.
+func (l *Link) Status() Status {
+	l.mu.Lock()
+	s := l.st
+	l.mu.Unlock()
+	if l.dec != nil {
+		s.Framing = l.dec.Stats()
+	}
+	s.Counters = Counters{
+		BytesIn:          l.n.bytesIn.Load(),
+		BytesOut:         l.n.bytesOut.Load(),
+		PacketsIn:        l.n.packetsIn.Load(),
+		PacketsOut:       l.n.packetsOut.Load(),
+		ControlIn:        l.n.controlIn.Load(),
+		ControlOut:       l.n.controlOut.Load(),
+		DropNotOpen:      l.n.dropNotOpen.Load(),
+		DropBadHeader:    l.n.dropHeader.Load(),
+		DropControlQueue: l.n.dropQueue.Load(),
+		DropTooBig:       l.n.dropTooBig.Load(),
+		ProtocolRejects:  l.n.protocolRejects.Load(),
+	}
+	return s
+}
+
+// WritePacket frames an IP packet and writes it to the stream. It drops the
+// packet and returns nil when IPCP is not Opened or the packet exceeds the
+// peer's MRU (both counted), so a caller pumping packets need not care about
+// the link's phase. It returns the stream's error if the write fails. It may
+// be called from any goroutine; it must not keep pkt.
+func (l *Link) WritePacket(proto ppp.Protocol, pkt []byte) error {
+	if proto != ppp.ProtoIPv4 || !l.ipOpen.Load() {
+		l.n.dropNotOpen.Add(1)
+		return nil
+	}
+	l.txMu.Lock()
+	defer l.txMu.Unlock()
+	if len(pkt) > l.peerMRU {
+		l.n.dropTooBig.Add(1)
+		return nil
+	}
+	l.n.packetsOut.Add(1)
+	return l.writeLocked(&l.dataEnc, proto, pkt)
+}
+
+// writeLocked frames one packet with enc and writes it. l.txMu is held.
+func (l *Link) writeLocked(enc *hdlc.Encoder, proto ppp.Protocol, pkt []byte) error {
+	l.frame = append(ppp.AppendHeader(l.frame[:0], proto, l.acfc, l.pfc), pkt...)
+	l.wbuf = enc.AppendFrame(l.wbuf[:0], l.frame)
+	n, err := l.stream.Write(l.wbuf)
+	l.n.bytesOut.Add(uint64(n))
+	return err
+}
+
+// sendControl writes one control packet of proto; the automata call it.
+// Write errors are left to the reader, which sees the stream fail too.
+func (l *Link) sendControl(proto ppp.Protocol, pkt []byte) {
+	l.txMu.Lock()
+	defer l.txMu.Unlock()
+	enc := &l.dataEnc
+	// RFC 1662 section 7.1 and RFC 1570 section 2.1: LCP Configure-*,
+	// Terminate-* and Code-Reject packets go with the default ACCM and
+	// FCS, so that a peer renegotiating from scratch can read them.
+	if proto == ppp.ProtoLCP && len(pkt) > 0 && pkt[0] >= 1 && pkt[0] <= 7 {
+		enc = &l.ctlEnc
+	}
+	l.n.controlOut.Add(1)
+	_ = l.writeLocked(enc, proto, pkt)
+}
+
+// Run speaks PPP on the stream until the link ends, and returns why: a
+// *ppp.NegotiationError (the peer terminated the link, refused our options
+// or stopped answering), an *lcp.EchoTimeoutError, an *ipcp.AddressError, a
+// *StreamError, ErrClosed after Close, or the context's error. It closes the
+// stream before it returns, and returns only after every goroutine it started
+// has ended. Run may be called once.
+func (l *Link) Run(ctx context.Context) error {
+	l.setup()
+	l.dec = hdlc.NewDecoder(countingReader{l})
+	l.dec.SetMaxFrame(maxFrame(lcp.DefaultMRU))
+	l.setReceiveDefaults()
+
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		l.readLoop()
+	}()
+	defer func() {
+		l.stream.Close()
+		wg.Wait()
+		l.stopTimers()
+	}()
+
+	l.setPhase(ppp.PhaseEstablish)
+	l.lcpA.Open()
+	l.lcpA.Up()
+	l.settle()
+
+	var termDeadline <-chan time.Time
+	closing := false
+	startClose := func(err error) {
+		if closing {
+			return
+		}
+		closing = true
+		l.fail(err)
+		l.lcpA.Close("User request")
+		// The automaton gives up after Max-Terminate restarts; this
+		// bounds the wait if the stream itself is stuck.
+		termDeadline = time.After(l.restart()*time.Duration(l.maxTerminate()+1) + time.Second)
+	}
+	ctxDone := ctx.Done()
+	closeCh := l.closeCh
+
+	for !l.finished {
+		var echoC <-chan time.Time
+		if l.echo != nil {
+			echoC = l.echo.C
+		}
+		select {
+		case m := <-l.ctl:
+			l.input(m)
+		case <-l.lcpT.C:
+			l.lcpA.Timeout()
+		case <-l.ipcpT.C:
+			l.ipcpA.Timeout()
+		case <-echoC:
+			if err := l.lcpH.EchoTimer(l.lcpA); err != nil {
+				l.fail(err)
+				var e *lcp.EchoTimeoutError
+				reason := err.Error()
+				if errors.As(err, &e) {
+					reason = e.Reason()
+				}
+				l.lcpA.Close(reason)
+			}
+		case err := <-l.readErr:
+			// A peer that terminated the link usually closes the
+			// stream right after: its Terminate-Request is the reason.
+			l.fail(l.lcpA.Err())
+			l.fail(&StreamError{Err: err, Output: l.garbageIfSilent()})
+			l.lcpA.Down()
+			l.lcpA.Close("stream closed")
+			l.finished = true
+		case <-ctxDone:
+			ctxDone = nil
+			startClose(ctx.Err())
+		case <-closeCh:
+			closeCh = nil
+			startClose(ErrClosed)
+		case <-termDeadline:
+			l.finished = true
+		}
+		l.settle()
+	}
+	l.fail(l.lcpA.Err())
+	if l.endErr == nil {
+		l.endErr = errors.New("link: LCP finished")
+	}
+	l.setPhase(ppp.PhaseDead)
+	return l.endErr
+}
+
+// garbageIfSilent returns what the far end wrote outside frames, if it
+// never sent a valid frame.
+func (l *Link) garbageIfSilent() []byte {
+	if l.dec.Stats().Frames > 0 {
+		return nil
+	}
+	return l.dec.Garbage()
+}
+
+// fail records why the link ends, unless a reason is already known.
+func (l *Link) fail(err error) {
+	if l.endErr == nil && err != nil {
+		l.endErr = err
+	}
+}
+
+func (l *Link) restart() time.Duration {
+	if l.cfg.RestartInterval > 0 {
+		return l.cfg.RestartInterval
+	}
+	return ppp.DefaultRestartInterval
+}
+
+func (l *Link) maxTerminate() int {
+	if l.cfg.MaxTerminate > 0 {
+		return l.cfg.MaxTerminate
+	}
+	return ppp.DefaultMaxTerminate
+}
+
+// maxFrame is the decoder limit for an Information field of mru octets: the
+// largest header and FCS on top.
+func maxFrame(mru int) int { return 4 + mru + 4 }
+
+// setup builds the automata and handlers and wires their callbacks.
+func (l *Link) setup() {
+	lcfg := lcp.DefaultConfig()
+	if l.cfg.LCP != nil {
+		lcfg = *l.cfg.LCP
+	}
+	if lcfg.Logger == nil {
+		lcfg.Logger = l.cfg.Logger
+	}
+	lcfg.Up = l.lcpUp
+	lcfg.Down = l.lcpDown
+	lcfg.Started = nil
+	lcfg.Finished = func() { l.finished = true }
+	lcfg.ProtocolReject = l.protocolRejected
+	l.lcpH = lcp.New(lcfg)
+
+	icfg := l.cfg.IPCP
+	icfg.Up = l.ipcpUp
+	icfg.Down = l.ipcpDown
+	icfg.Started = nil
+	icfg.Finished = l.ipcpFinished
+	h, err := ipcp.New(icfg)
+	if err != nil {
+		// An invalid address in the configuration: refuse IPCP with the
+		// reason rather than panic; Run reports it.
+		l.fail(err)
+		h, _ = ipcp.New(ipcp.Config{Up: icfg.Up, Down: icfg.Down, Finished: icfg.Finished})
+	}
+	l.ipcpH = h
+
+	l.lcpT = newStoppedTimer()
+	l.ipcpT = newStoppedTimer()
+	l.lcpA = ppp.NewAutomaton(l.automatonConfig(ppp.ProtoLCP, l.lcpH, l.lcpT))
+	l.ipcpA = ppp.NewAutomaton(l.automatonConfig(ppp.ProtoIPCP, l.ipcpH, l.ipcpT))
+}
+
+func newStoppedTimer() *time.Timer {
+	t := time.NewTimer(time.Hour)
+	t.Stop()
+	return t
+}
+
+func (l *Link) automatonConfig(proto ppp.Protocol, h ppp.Handler, t *time.Timer) ppp.Config {
+	return ppp.Config{
+		Protocol: proto,
+		Handler:  h,
+		Send:     func(pkt []byte) { l.sendControl(proto, pkt) },
+		Timer: func(d time.Duration) {
+			if d <= 0 {
+				t.Stop()
+			} else {
+				t.Reset(d)
+			}
+		},
+		RestartInterval: l.cfg.RestartInterval,
+		MaxTerminate:    l.cfg.MaxTerminate,
+		MaxConfigure:    l.cfg.MaxConfigure,
+		MaxFailure:      l.cfg.MaxFailure,
+		Passive:         l.cfg.Passive,
+		Silent:          l.cfg.Silent,
+		Logger:          l.cfg.Logger,
+	}
+}
+
+func (l *Link) stopTimers() {
+	l.lcpT.Stop()
+	l.ipcpT.Stop()
+	if l.echo != nil {
+		l.echo.Stop()
+		l.echo = nil
+	}
+}
+
+// settle runs the automaton calls deferred by callbacks, then brings the
+// phase and the status snapshot up to date. The control loop calls it after
+// every event.
+func (l *Link) settle() {
+	for len(l.later) > 0 {
+		f := l.later[0]
+		l.later = l.later[1:]
+		f()
+	}
+	l.later = l.later[:0]
+	if l.lcpH.Looped() && !l.looped {
+		// RFC 1661 section 6.4: our own magic keeps coming back.
+		l.looped = true
+		l.fail(lcp.ErrLoopedBack)
+		l.lcpA.Close(lcp.LoopedBackReason)
+	}
+	switch l.lcpA.State() {
+	case ppp.StateOpened:
+		l.setPhase(ppp.PhaseNetwork)
+	case ppp.StateClosing, ppp.StateStopping:
+		l.setPhase(ppp.PhaseTerminate)
+	case ppp.StateReqSent, ppp.StateAckRcvd, ppp.StateAckSent:
+		l.setPhase(ppp.PhaseEstablish)
+	}
+	l.mu.Lock()
+	l.st.Phase = l.phase
+	l.st.LCPState = l.lcpA.State()
+	l.st.IPCPState = l.ipcpA.State()
+	l.st.RTT = l.lcpH.RTT()
+	l.mu.Unlock()
+}
+
+func (l *Link) setPhase(p ppp.Phase) {
+	if l.phase == p {
+		return
+	}
+	l.log.Debug("phase " + l.phase.String() + " -> " + p.String())
+	l.phase = p
+	l.mu.Lock()
+	l.st.Phase = p
+	l.mu.Unlock()
+	l.emit(Event{Kind: EventPhase})
+}
+
+func (l *Link) emit(e Event) {
+	if l.cfg.Events != nil {
+		e.Phase = l.phase
+		l.cfg.Events(e)
+	}
+}
+
+// input dispatches one received packet that is not IPv4 data (RFC 1661
+// section 3 and pppd's get_input).
+func (l *Link) input(m ctlMsg) {
+	l.n.controlIn.Add(1)
+	switch {
+	case m.proto == ppp.ProtoLCP:
+		l.lcpA.Input(m.info)
+	case l.lcpA.State() != ppp.StateOpened:
+		// Non-LCP packets are silently discarded outside the Network
+		// phase (RFC 1661 section 3.4).
+		l.n.dropNotOpen.Add(1)
+	case m.proto == ppp.ProtoIPCP:
+		l.ipcpA.Input(m.info)
+	case m.proto == ppp.ProtoIPv4:
+		// IPCP is not Opened (the reader passes IPv4 on when it is).
+		l.n.dropNotOpen.Add(1)
+	default:
+		l.protocolReject(m.proto, m.info)
+	}
+}
+
+// protocolReject answers a packet of a protocol the link does not run with
+// an LCP Protocol-Reject (RFC 1661 section 5.7), the rejected information
+// truncated so the packet fits the peer's MRU.
+func (l *Link) protocolReject(proto ppp.Protocol, info []byte) {
+	l.txMu.Lock()
+	room := l.peerMRU - ppp.HeaderLen - 2
+	l.txMu.Unlock()
+	if len(info) > room {
+		info = info[:room]
+	}
+	l.rejBuf = append(append(l.rejBuf[:0], byte(proto>>8), byte(proto)), info...)
+	l.protRejID++
+	l.n.protocolRejects.Add(1)
+	l.lcpA.Send(ppp.CodeProtocolReject, l.protRejID, l.rejBuf)
+}
+
+// protocolRejected handles the peer's Protocol-Reject of proto (RXJ- for
+// that protocol's automaton).
+func (l *Link) protocolRejected(proto ppp.Protocol, _ []byte) {
+	switch proto {
+	case ppp.ProtoLCP:
+		// Catastrophic: the peer does not speak LCP at all.
+		l.fail(errors.New("link: the peer rejected LCP itself (Protocol-Reject of 0xc021)"))
+		l.later = append(l.later, func() { l.lcpA.Close("LCP protocol-rejected") })
+	case ppp.ProtoIPCP, ppp.ProtoIPv4:
+		l.later = append(l.later, l.ipcpA.ProtocolRejected)
+	default:
+		l.log.Debug("peer rejected protocol " + proto.String() + ", which we do not send")
+	}
+}
+
+func (l *Link) lcpUp(n lcp.Negotiated) {
+	l.txMu.Lock()
+	l.dataEnc.SetACCM(hdlc.ACCM(n.SendACCM))
+	l.dataEnc.SetFCS(fcsSize(n.SendFCS))
+	l.acfc, l.pfc = n.SendACFC, n.SendPFC
+	l.peerMRU = n.PeerMRU
+	l.txMu.Unlock()
+	l.dec.SetMaxFrame(maxFrame(n.ReceiveLimit()))
+
+	l.mu.Lock()
+	l.st.LCP = n
+	l.mu.Unlock()
+	if iv := l.lcpH.EchoInterval(); iv > 0 {
+		l.echo = time.NewTicker(iv)
+	}
+	l.emit(Event{Kind: EventLCPUp, LCP: n})
+	// tlu: the link enters the Network phase and the NCPs start.
+	l.setPhase(ppp.PhaseNetwork)
+	l.ipcpA.Open()
+	l.ipcpA.Up()
+}
+
+func (l *Link) lcpDown() {
+	l.ipcpA.Down()
+	if l.echo != nil {
+		l.echo.Stop()
+		l.echo = nil
+	}
+	l.txMu.Lock()
+	l.dataEnc.SetACCM(hdlc.DefaultACCM)
+	l.dataEnc.SetFCS(hdlc.FCS16)
+	l.acfc, l.pfc = false, false
+	l.peerMRU = lcp.DefaultMRU
+	l.txMu.Unlock()
+	l.emit(Event{Kind: EventLCPDown})
+}
+
+// setReceiveDefaults sets the decoder's receive settings for the whole life
+// of the link, so that no frame is lost while the two ends switch settings
+// (the reader decodes ahead of the control loop). The receive ACCM is the
+// map we ask the peer for: escaped octets decode the same under any map,
+// and it only decides which unescaped control characters are line noise,
+// which a peer honouring our request never sends. With FCS-32 offered
+// (RFC 1570), frames of either FCS size are accepted.
+func (l *Link) setReceiveDefaults() {
+	want := l.lcpWant()
+	accm := hdlc.DefaultACCM
+	if want.NegACCM {
+		accm = hdlc.ACCM(want.ACCM)
+	}
+	l.dec.SetACCM(accm)
+	if want.NegFCS && want.FCS&lcp.FCS32 != 0 {
+		l.dec.SetFCS(hdlc.FCSEither)
+	} else {
+		l.dec.SetFCS(hdlc.FCS16)
+	}
+}
+
+// lcpWant returns the LCP options we request.
+func (l *Link) lcpWant() lcp.Options {
+	if l.cfg.LCP != nil {
+		return l.cfg.LCP.Want
+	}
+	return lcp.DefaultConfig().Want
+}
+
+func fcsSize(f lcp.FCS) hdlc.FCSSize {
+	if f == lcp.FCS32 {
+		return hdlc.FCS32
+	}
+	return hdlc.FCS16
+}
+
+func (l *Link) ipcpUp(n ipcp.Negotiated) {
+	if n.Err != nil {
+		l.fail(n.Err)
+		reason := n.Err.Error()
+		l.later = append(l.later, func() { l.ipcpA.Close(reason) })
+		return
+	}
+	l.mu.Lock()
+	l.st.IPCP = n
+	l.mu.Unlock()
+	l.log.Info("local  IP address " + n.Local.String())
+	l.log.Info("remote IP address " + n.Peer.String())
+	l.ipOpen.Store(true)
+	l.emit(Event{Kind: EventIPCPUp, IPCP: n})
+}
+
+func (l *Link) ipcpDown() {
+	l.ipOpen.Store(false)
+	l.emit(Event{Kind: EventIPCPDown})
+}
+
+// ipcpFinished closes LCP when its only network protocol finished while the
+// link is up, as pppd does ("No network protocols running").
+func (l *Link) ipcpFinished() {
+	l.fail(l.ipcpH.Err())
+	l.fail(l.ipcpA.Err())
+	l.later = append(l.later, func() {
+		if l.lcpA.State() == ppp.StateOpened {
+			l.lcpA.Close("No network protocols running")
+		}
+	})
+}
