@@ -53,7 +53,8 @@ Commands:
 		fmt.Fprintf(w, "  %-10s %s\n", c.name, c.summary)
 	}
 	fmt.Fprint(w, `
-Run "pppssh <command> --help" for a command's options.
+Run "pppssh <command> --help" for a command's usage and
+"pppssh help options" for the options every command takes.
 
 Exit codes:
   0  success
@@ -73,6 +74,11 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	switch args[0] {
 	case "help", "-h", "-help", "--help":
+		if len(args) > 1 && args[1] == "options" {
+			fmt.Fprint(stdout, "pppssh options, shared by every command and by options files (file PATH):\n")
+			fmt.Fprint(stdout, optionsHelp())
+			return exitOK
+		}
 		usage(stdout)
 		return exitOK
 	}

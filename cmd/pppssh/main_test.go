@@ -62,6 +62,10 @@ func TestUsage(t *testing.T) {
 	if code := run([]string{"--help"}, &out, &errOut); code != exitOK || !strings.Contains(out.String(), "decode") {
 		t.Errorf("--help: exit %d, output %q", code, out.String())
 	}
+	out.Reset()
+	if code := run([]string{"help", "options"}, &out, &errOut); code != exitOK || !strings.Contains(out.String(), "lcp-echo-interval SECONDS") {
+		t.Errorf("help options: exit %d, output %q", code, out.String())
+	}
 	if code := run([]string{"frobnicate"}, &out, &errOut); code != exitOptionErr || !strings.Contains(errOut.String(), `unknown command "frobnicate"`) {
 		t.Errorf("unknown command: exit %d, stderr %q", code, errOut.String())
 	}
