@@ -12,13 +12,24 @@
 // # Goroutines
 //
 // Run starts one reader goroutine and runs the control loop on the caller's
-// goroutine. The reader decodes frames from the stream: IPv4 packets go
-// straight to Config.Packets while IPCP is Opened; control packets are copied
+// goroutine. The reader decodes frames from the stream, 64 KiB at a time:
+// IPv4 packets go straight to Config.Packets while IPCP is Opened, and the
+// handler is flushed before every read from the stream, so that it can
+// deliver the packets of one read as one batch; control packets are copied
 // and handed to the control loop over a bounded channel (dropped and counted
 // when it is full, as a line would lose them). The control loop owns the
 // automata, their handlers, the restart timers and the keep-alive ticker;
 // nothing else touches them. Frames are written to the stream under one
-// mutex by the control loop (control packets) and by WritePacket (data).
+// mutex by the control loop (control packets) and by WritePacket and
+// WritePackets (data). WritePackets frames a batch of packets into one write
+// of at most MaxBatchWrite octets, so a control packet waits for at most one
+// such write, never for a queue of them. Run also starts a watchdog that
+// closes the stream if the link has not ended some seconds after Close or
+// the context's end, in case a write to the stream is stuck.
+//
+// Neither direction queues without bound: a stream that takes no more
+// blocks WritePackets (and so its caller), and a handler that blocks stops
+// the reader, which stops reading the stream.
 //
 // # Phases
 //

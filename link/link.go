@@ -47,13 +47,25 @@ func (e *StreamError) Error() string {
 // Unwrap returns the stream's error.
 func (e *StreamError) Unwrap() error { return e.Err }
 
-// PacketHandler receives the network-layer packets a link carries.
+// PacketHandler receives the network-layer packets a link carries, in
+// batches: the reader hands it every packet decoded from one read of the
+// stream, then calls Flush before it reads again, so a handler can deliver
+// each batch to its device with one call.
 type PacketHandler interface {
 	// HandlePacket is called on the link's reader goroutine for every
 	// IPv4 packet (proto ppp.ProtoIPv4) received while IPCP is Opened.
-	// pkt is valid only during the call. HandlePacket should not block for
-	// long: the reader decodes nothing else meanwhile.
+	// pkt is a view of the decoder's buffer, valid only during the call:
+	// a handler that batches copies it. HandlePacket may deliver packets
+	// itself (when its batch is full) and may block while its device is
+	// full, which stops the reader: that is the link's backpressure. It
+	// should not block for long otherwise, since control packets wait
+	// behind it.
 	HandlePacket(proto ppp.Protocol, pkt []byte)
+	// Flush is called on the reader goroutine before every read from
+	// the stream (which may block) and once more when the stream fails.
+	// It delivers the packets HandlePacket kept. It is called also when
+	// there are none.
+	Flush()
 }
 
 // Config configures a Link. The zero value negotiates as pppd does with
@@ -81,7 +93,12 @@ type Config struct {
 	// Packets receives IP packets; nil drops them.
 	Packets PacketHandler
 	// Events, if set, is called on the control goroutine for every Event.
-	// It must not block and must not call Run or Close.
+	// It should return promptly: the control loop waits for it, and
+	// control packets queue (and, past a few dozen, are dropped) while it
+	// runs. It may call Close and CloseWithError, which only signal the
+	// loop, but not Run. The last event is EventPhase with PhaseDead: the
+	// link has ended, and Run is about to close the stream and wait for
+	// its reader.
 	Events func(Event)
 	// Logger receives pppd-style packet traces at debug level and link
 	// events at info level. Nil discards them.
@@ -114,11 +131,13 @@ type Counters struct {
 	PacketsIn, PacketsOut uint64 // IP packets received and sent
 	ControlIn, ControlOut uint64 // control packets received and sent
 
-	DropNotOpen      uint64 // packets of a protocol that is not Opened (received or offered to WritePacket)
+	DropNotOpen      uint64 // packets of a protocol that is not Opened (received, or offered to WritePacket or WritePackets)
 	DropBadHeader    uint64 // frames whose PPP header is malformed
 	DropControlQueue uint64 // control packets dropped because the control loop was behind
-	DropTooBig       uint64 // packets offered to WritePacket above the peer's MRU
+	DropTooBig       uint64 // packets offered to WritePacket or WritePackets above the peer's MRU
 	ProtocolRejects  uint64 // Protocol-Rejects sent for protocols we do not run
+
+	StreamWrites uint64 // writes to the stream; PacketsOut/StreamWrites is the mean batch
 }
 
 // Status is a snapshot of a link, safe to take from any goroutine.
@@ -140,6 +159,7 @@ type counters struct {
 	dropNotOpen, dropHeader atomic.Uint64
 	dropQueue, dropTooBig   atomic.Uint64
 	protocolRejects         atomic.Uint64
+	writes                  atomic.Uint64
 }
 
 // ctlMsg is a received control (or unknown-protocol) packet on its way from
@@ -153,6 +173,16 @@ type ctlMsg struct {
 // ctlQueue is the number of control packets that may wait for the control
 // loop; more are dropped, as a busy line would lose them.
 const ctlQueue = 32
+
+// MaxBatchWrite bounds the octets WritePackets hands the stream in one
+// write: a control packet sent meanwhile waits for at most one such write.
+// A single frame larger than this (with a peer MRU above 32 KiB) goes in a
+// write of its own.
+const MaxBatchWrite = 64 << 10
+
+// MaxHeaderLen is the longest PPP header (Address, Control and a two-octet
+// Protocol): the least offset WritePackets takes.
+const MaxHeaderLen = 4
 
 // Link is one PPP link over a byte stream. Create it with New, run it with
 // Run; Close ends it from any goroutine.
@@ -178,10 +208,11 @@ type Link struct {
 	rejBuf    []byte
 
 	// The decoder is read by the reader goroutine; the control loop only
-	// calls its atomic setters.
+	// calls its atomic setters, and Status its atomic counters.
 	dec *hdlc.Decoder
 
-	// Transmit side, shared by the control loop and WritePacket.
+	// Transmit side, shared by the control loop, WritePacket and
+	// WritePackets.
 	txMu    sync.Mutex
 	ctlEnc  hdlc.Encoder // LCP Configure/Terminate/Code-Reject: RFC 1662 defaults
 	dataEnc hdlc.Encoder // everything else: the negotiated ACCM and FCS
@@ -190,6 +221,7 @@ type Link struct {
 	peerMRU int
 	frame   []byte
 	wbuf    []byte
+	hdr     [MaxHeaderLen]byte
 
 	ipOpen atomic.Bool // IPCP is Opened: IPv4 flows
 
@@ -197,6 +229,7 @@ type Link struct {
 	readErr  chan error
 	closeCh  chan struct{}
 	closeOne sync.Once
+	closeErr error // why Close or CloseWithError ended the link; set before closeCh closes
 
 	mu sync.Mutex // guards st
 	st Status
@@ -219,14 +252,33 @@ func New(stream io.ReadWriteCloser, cfg Config) *Link {
 	if l.log == nil {
 		l.log = slog.New(slog.DiscardHandler)
 	}
+	l.dec = hdlc.NewDecoder(countingReader{l})
 	return l
 }
 
 // Close asks the link to terminate: LCP sends Terminate-Request and Run
 // returns ErrClosed once the peer acknowledged it or the restart timer gave
-// up. Close may be called from any goroutine, any number of times.
+// up. Close may be called from any goroutine, any number of times; it does
+// not wait.
 func (l *Link) Close() {
-	l.closeOne.Do(func() { close(l.closeCh) })
+	l.CloseWithError(ErrClosed)
+}
+
+// CloseWithError is Close with the error Run returns instead of ErrClosed,
+// for an embedder that ends the link because something around it failed
+// (the host could not be configured, the packet device broke). The
+// Terminate-Request carries err's text as its reason. Only the first call
+// of Close or CloseWithError counts, and an earlier reason for the end (the
+// peer terminated, the stream failed) wins over err. A nil err means
+// ErrClosed.
+func (l *Link) CloseWithError(err error) {
+	if err == nil {
+		err = ErrClosed
+	}
+	l.closeOne.Do(func() {
+		l.closeErr = err
+		close(l.closeCh)
+	})
 }
 
 // Status returns a snapshot of the link's state and counters.
@@ -234,9 +286,7 @@ func (l *Link) Status() Status {
 	l.mu.Lock()
 	s := l.st
 	l.mu.Unlock()
-	if l.dec != nil {
-		s.Framing = l.dec.Stats()
-	}
+	s.Framing = l.dec.Stats()
 	s.Counters = Counters{
 		BytesIn:          l.n.bytesIn.Load(),
 		BytesOut:         l.n.bytesOut.Load(),
@@ -249,6 +299,7 @@ func (l *Link) Status() Status {
 		DropControlQueue: l.n.dropQueue.Load(),
 		DropTooBig:       l.n.dropTooBig.Load(),
 		ProtocolRejects:  l.n.protocolRejects.Load(),
+		StreamWrites:     l.n.writes.Load(),
 	}
 	return s
 }
@@ -273,12 +324,78 @@ func (l *Link) WritePacket(proto ppp.Protocol, pkt []byte) error {
 	return l.writeLocked(&l.dataEnc, proto, pkt)
 }
 
+// WritePackets frames a batch of IP packets, bufs[i][offset:offset+sizes[i]],
+// and writes them to the stream in as few writes as MaxBatchWrite allows
+// (one for a typical batch), the frames sharing their flags. Like
+// WritePacket it drops, counts and skips packets when IPCP is not Opened or
+// a packet exceeds the peer's MRU, and returns the stream's error if a
+// write fails. It writes each packet's PPP header into the MaxHeaderLen
+// octets before it, so offset must be at least MaxHeaderLen; it keeps no
+// buffer. It may be called from any goroutine. The transmit lock is taken
+// for each write and released between them, so control packets interleave
+// at write boundaries. With the buffers of a steady flow it allocates
+// nothing.
+func (l *Link) WritePackets(proto ppp.Protocol, bufs [][]byte, sizes []int, offset int) error {
+	if offset < MaxHeaderLen {
+		return fmt.Errorf("link: WritePackets offset %d leaves no room for the PPP header; leave at least %d octets before each packet", offset, MaxHeaderLen)
+	}
+	for i := 0; i < len(bufs); {
+		if proto != ppp.ProtoIPv4 || !l.ipOpen.Load() {
+			l.n.dropNotOpen.Add(uint64(len(bufs) - i))
+			return nil
+		}
+		var err error
+		i, err = l.writeBatch(proto, bufs, sizes, offset, i)
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// writeBatch frames packets from bufs[i] on into one write of at most
+// MaxBatchWrite octets (or one frame) and returns the index of the first
+// packet it left for the next write.
+func (l *Link) writeBatch(proto ppp.Protocol, bufs [][]byte, sizes []int, offset, i int) (int, error) {
+	l.txMu.Lock()
+	defer l.txMu.Unlock()
+	hdr := ppp.AppendHeader(l.hdr[:0], proto, l.acfc, l.pfc)
+	w := l.wbuf[:0]
+	packets := 0
+	for ; i < len(bufs); i++ {
+		n := sizes[i]
+		if n > l.peerMRU {
+			l.n.dropTooBig.Add(1)
+			continue
+		}
+		frame := bufs[i][offset-len(hdr) : offset+n]
+		if len(w) > 0 && len(w)+hdlc.MaxEncodedLen(len(frame)) > MaxBatchWrite {
+			break
+		}
+		copy(frame, hdr)
+		w = l.dataEnc.AppendFrame(w, frame)
+		packets++
+	}
+	l.wbuf = w
+	if len(w) == 0 {
+		return i, nil
+	}
+	l.n.packetsOut.Add(uint64(packets))
+	return i, l.write(w)
+}
+
 // writeLocked frames one packet with enc and writes it. l.txMu is held.
 func (l *Link) writeLocked(enc *hdlc.Encoder, proto ppp.Protocol, pkt []byte) error {
 	l.frame = append(ppp.AppendHeader(l.frame[:0], proto, l.acfc, l.pfc), pkt...)
 	l.wbuf = enc.AppendFrame(l.wbuf[:0], l.frame)
-	n, err := l.stream.Write(l.wbuf)
+	return l.write(l.wbuf)
+}
+
+// write writes b to the stream and counts it. l.txMu is held.
+func (l *Link) write(b []byte) error {
+	n, err := l.stream.Write(b)
 	l.n.bytesOut.Add(uint64(n))
+	l.n.writes.Add(1)
 	return err
 }
 
@@ -306,17 +423,15 @@ func (l *Link) sendControl(proto ppp.Protocol, pkt []byte) {
 // has ended. Run may be called once.
 func (l *Link) Run(ctx context.Context) error {
 	l.setup()
-	l.dec = hdlc.NewDecoder(countingReader{l})
 	l.dec.SetMaxFrame(maxFrame(lcp.DefaultMRU))
 	l.setReceiveDefaults()
 
 	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		l.readLoop()
-	}()
+	loopDone := make(chan struct{})
+	wg.Go(l.readLoop)
+	wg.Go(func() { l.watchdog(ctx, loopDone) })
 	defer func() {
+		close(loopDone)
 		l.stream.Close()
 		wg.Wait()
 		l.stopTimers()
@@ -327,18 +442,14 @@ func (l *Link) Run(ctx context.Context) error {
 	l.lcpA.Up()
 	l.settle()
 
-	var termDeadline <-chan time.Time
 	closing := false
-	startClose := func(err error) {
+	startClose := func(err error, reason string) {
 		if closing {
 			return
 		}
 		closing = true
 		l.fail(err)
-		l.lcpA.Close("User request")
-		// The automaton gives up after Max-Terminate restarts; this
-		// bounds the wait if the stream itself is stuck.
-		termDeadline = time.After(l.restart()*time.Duration(l.maxTerminate()+1) + time.Second)
+		l.lcpA.Close(reason)
 	}
 	ctxDone := ctx.Done()
 	closeCh := l.closeCh
@@ -368,19 +479,24 @@ func (l *Link) Run(ctx context.Context) error {
 		case err := <-l.readErr:
 			// A peer that terminated the link usually closes the
 			// stream right after: its Terminate-Request is the reason.
+			// So is a request to end the link that came first (the
+			// watchdog closes the stream after one).
 			l.fail(l.lcpA.Err())
+			l.fail(l.closeReason(ctx))
 			l.fail(&StreamError{Err: err, Output: l.garbageIfSilent()})
 			l.lcpA.Down()
 			l.lcpA.Close("stream closed")
 			l.finished = true
 		case <-ctxDone:
 			ctxDone = nil
-			startClose(ctx.Err())
+			startClose(ctx.Err(), "User request")
 		case <-closeCh:
 			closeCh = nil
-			startClose(ErrClosed)
-		case <-termDeadline:
-			l.finished = true
+			reason := "User request"
+			if l.closeErr != ErrClosed {
+				reason = l.closeErr.Error()
+			}
+			startClose(l.closeErr, reason)
 		}
 		l.settle()
 	}
@@ -390,6 +506,42 @@ func (l *Link) Run(ctx context.Context) error {
 	}
 	l.setPhase(ppp.PhaseDead)
 	return l.endErr
+}
+
+// closeReason returns why the link was asked to end, by the context or by
+// Close, or nil if it was not.
+func (l *Link) closeReason(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	select {
+	case <-l.closeCh:
+		return l.closeErr
+	default:
+		return nil
+	}
+}
+
+// watchdog closes the stream if the control loop has not ended some time
+// after ctx ended or Close was called. The automaton gives up terminating
+// after Max-Terminate restarts, but a stream whose writes block (the far
+// end reads nothing) can hold the control loop in a write; closing the
+// stream fails that write and the reader, and the loop ends.
+func (l *Link) watchdog(ctx context.Context, loopDone <-chan struct{}) {
+	select {
+	case <-ctx.Done():
+	case <-l.closeCh:
+	case <-loopDone:
+		return
+	}
+	t := time.NewTimer(l.restart()*time.Duration(l.maxTerminate()+1) + time.Second)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		l.log.Warn("link: the stream is stuck; closing it")
+		l.stream.Close()
+	case <-loopDone:
+	}
 }
 
 // garbageIfSilent returns what the far end wrote outside frames, if it

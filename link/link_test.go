@@ -32,15 +32,24 @@ var (
 // tap is a stream end that records every octet written through it.
 type tap struct {
 	net.Conn
-	mu  sync.Mutex
-	out bytes.Buffer
+	mu     sync.Mutex
+	out    bytes.Buffer
+	writes []int // the length of every write
 }
 
 func (t *tap) Write(p []byte) (int, error) {
 	t.mu.Lock()
 	t.out.Write(p)
+	t.writes = append(t.writes, len(p))
 	t.mu.Unlock()
 	return t.Conn.Write(p)
+}
+
+// writeSizes returns the lengths of the writes from the nth on.
+func (t *tap) writeSizes(n int) []int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return append([]int(nil), t.writes[n:]...)
 }
 
 func (t *tap) written() []byte {
@@ -59,14 +68,28 @@ type end struct {
 	pkts   *packetSink
 }
 
+// packetSink keeps the packets handed to it until Flush, as a batching
+// handler does: a test sees only flushed packets.
 type packetSink struct {
-	mu   sync.Mutex
-	pkts [][]byte
+	mu      sync.Mutex
+	pending [][]byte
+	pkts    [][]byte
+	flushes int // Flush calls that delivered packets
 }
 
 func (s *packetSink) HandlePacket(_ ppp.Protocol, pkt []byte) {
 	s.mu.Lock()
-	s.pkts = append(s.pkts, bytes.Clone(pkt))
+	s.pending = append(s.pending, bytes.Clone(pkt))
+	s.mu.Unlock()
+}
+
+func (s *packetSink) Flush() {
+	s.mu.Lock()
+	if len(s.pending) > 0 {
+		s.flushes++
+	}
+	s.pkts = append(s.pkts, s.pending...)
+	s.pending = nil
 	s.mu.Unlock()
 }
 

@@ -8,12 +8,20 @@ import "github.com/pppssh/pppssh/ppp"
 // are copied into a ring of buffers reused round after round, so steady
 // state allocates nothing; a slot is reused only after ctlQueue+1 later
 // packets were queued, by which time the control loop is done with it.
+//
+// Config.Packets is flushed before every read from the stream (see
+// countingReader), so the packets of one read reach the handler's device
+// together, and none waits while the reader blocks.
 func (l *Link) readLoop() {
 	var ring [ctlQueue + 2][]byte
 	slot := 0
+	h := l.cfg.Packets
 	for {
 		frame, err := l.dec.ReadFrame()
 		if err != nil {
+			if h != nil {
+				h.Flush()
+			}
 			l.readErr <- err
 			return
 		}
@@ -24,8 +32,8 @@ func (l *Link) readLoop() {
 		}
 		if proto == ppp.ProtoIPv4 && l.ipOpen.Load() {
 			l.n.packetsIn.Add(1)
-			if l.cfg.Packets != nil {
-				l.cfg.Packets.HandlePacket(proto, info)
+			if h != nil {
+				h.HandlePacket(proto, info)
 			}
 			continue
 		}
@@ -40,12 +48,17 @@ func (l *Link) readLoop() {
 	}
 }
 
-// countingReader counts the octets read from the stream.
+// countingReader is the decoder's view of the stream: it flushes the packet
+// handler before each read, since the read may block, and counts the octets
+// read.
 type countingReader struct {
 	l *Link
 }
 
 func (c countingReader) Read(p []byte) (int, error) {
+	if h := c.l.cfg.Packets; h != nil {
+		h.Flush()
+	}
 	n, err := c.l.stream.Read(p)
 	c.l.n.bytesIn.Add(uint64(n))
 	return n, err

@@ -1,0 +1,218 @@
+package tunnel
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"time"
+
+	"golang.zx2c4.com/wireguard/tun"
+
+	"github.com/pppssh/pppssh/ppp"
+)
+
+// The data path has two directions, each on one goroutine with its own
+// preallocated buffers, so that neither allocates per packet:
+//
+//   - device → link: the pump goroutine reads a batch from the device,
+//     drops what is not IPv4, clamps MSS, and hands the batch to
+//     link.WritePackets, which frames it into one stream write (or a few,
+//     of at most link.MaxBatchWrite octets each);
+//   - link → device: the link's reader goroutine calls the receiver for
+//     every IPv4 packet it decodes; the receiver copies it behind Headroom
+//     into a batch buffer and writes the batch to the device when it is
+//     full or when the reader is about to read the stream again (Flush).
+//
+// Both block rather than queue: a full stream blocks the pump in
+// WritePackets, a full device blocks the reader in Write.
+
+// pump moves packets from the device to the link.
+type pump struct {
+	e     *Engine
+	bufs  [][]byte // BatchSize buffers of Headroom + the largest packet
+	sizes []int
+	out   [][]byte // the IPv4 packets of the batch, views of bufs
+	outN  []int
+	warn  rateLimit
+}
+
+func newPump(e *Engine, batch, size int) *pump {
+	p := &pump{
+		e:     e,
+		bufs:  make([][]byte, batch),
+		sizes: make([]int, batch),
+		out:   make([][]byte, 0, batch),
+		outN:  make([]int, 0, batch),
+	}
+	for i := range p.bufs {
+		p.bufs[i] = make([]byte, size)
+	}
+	return p
+}
+
+// run is the pump goroutine. It returns when the device is closed or
+// fails, or when a write to the stream fails; in the last two cases it ends
+// the link.
+func (p *pump) run() {
+	e := p.e
+	e.log.Debug("tunnel: device reader started")
+	defer e.log.Debug("tunnel: device reader stopped")
+	for {
+		n, err := e.dev.Read(p.bufs, p.sizes, Headroom)
+		if n > 0 {
+			if werr := p.send(n); werr != nil {
+				e.link.CloseWithError(fmt.Errorf("tunnel: writing to the stream: %w", werr))
+				return
+			}
+		}
+		if err == nil {
+			continue
+		}
+		if e.devClosed.Load() {
+			return
+		}
+		if errors.Is(err, tun.ErrTooManySegments) {
+			// A segmentation-offload packet split into more segments
+			// than a batch holds: the device dropped it.
+			e.n.readErrors.Add(1)
+			if p.warn.allow() {
+				e.log.Warn("tunnel: reading from the packet device", "err", err)
+			}
+			continue
+		}
+		e.link.CloseWithError(fmt.Errorf("tunnel: reading from the packet device: %w (was it closed or removed? start the tunnel again)", err))
+		return
+	}
+}
+
+// send passes the first n packets read to the link.
+func (p *pump) send(n int) error {
+	e := p.e
+	mss := uint16(e.mss.Load())
+	out, outN := p.out[:0], p.outN[:0]
+	octets, notIPv4, malformed, clamped := 0, 0, 0, 0
+	for i, size := range p.sizes[:n] {
+		octets += size
+		pkt := p.bufs[i][Headroom : Headroom+size]
+		switch {
+		case size == 0:
+			malformed++
+			continue
+		case pkt[0]>>4 != 4:
+			notIPv4++
+			continue
+		case !wholeIPv4(pkt):
+			malformed++
+			continue
+		}
+		if mss != 0 && ClampMSS(pkt, mss) {
+			clamped++
+		}
+		out = append(out, p.bufs[i])
+		outN = append(outN, size)
+	}
+	e.n.reads.Add(1)
+	addCount(&e.n.packetsRead, n)
+	addCount(&e.n.bytesRead, octets)
+	addCount(&e.n.dropNotIPv4, notIPv4)
+	addCount(&e.n.dropMalformed, malformed)
+	addCount(&e.n.mssClamped, clamped)
+	if len(out) == 0 {
+		return nil
+	}
+	return e.link.WritePackets(ppp.ProtoIPv4, out, outN, Headroom)
+}
+
+// wholeIPv4 reports whether pkt, whose version is 4, holds at least a
+// minimal IPv4 header and the whole of its Total Length.
+func wholeIPv4(pkt []byte) bool {
+	return len(pkt) >= ipv4MinHeader && int(binary.BigEndian.Uint16(pkt[2:4])) <= len(pkt)
+}
+
+// receiver moves packets from the link to the device. It is the link's
+// PacketHandler; the link calls it on its reader goroutine only.
+type receiver struct {
+	e    *Engine
+	bufs [][]byte // BatchSize buffers, grown for a packet larger than they are
+	out  [][]byte // out[:n]: the batch, views of bufs of Headroom + packet
+	size []int    // the packets' lengths, kept apart since Write may modify out
+	n    int
+	warn rateLimit
+}
+
+func (r *receiver) init(batch, size int) {
+	r.bufs = make([][]byte, batch)
+	r.out = make([][]byte, batch)
+	r.size = make([]int, batch)
+	for i := range r.bufs {
+		r.bufs[i] = make([]byte, size)
+	}
+}
+
+// HandlePacket copies an IPv4 packet received from the peer into the batch,
+// clamping its MSS, and writes the batch when it is full.
+func (r *receiver) HandlePacket(_ ppp.Protocol, pkt []byte) {
+	e := r.e
+	if len(pkt) == 0 || pkt[0]>>4 != 4 || !wholeIPv4(pkt) {
+		// A kernel TUN takes the version from the first octet:
+		// anything else in an IPv4 frame must not reach it.
+		e.n.dropMalformed.Add(1)
+		return
+	}
+	b := r.bufs[r.n]
+	if len(b) < Headroom+len(pkt) {
+		// Larger than our MRU: the peer's MRU was raised by a Nak.
+		// Grow the buffer once.
+		b = make([]byte, Headroom+len(pkt))
+		r.bufs[r.n] = b
+	}
+	b = b[:Headroom+len(pkt)]
+	copy(b[Headroom:], pkt)
+	if mss := uint16(e.mss.Load()); mss != 0 && ClampMSS(b[Headroom:], mss) {
+		e.n.mssClamped.Add(1)
+	}
+	r.out[r.n] = b
+	r.size[r.n] = len(pkt)
+	r.n++
+	if r.n == len(r.out) {
+		r.Flush()
+	}
+}
+
+// Flush writes the batch to the device.
+func (r *receiver) Flush() {
+	if r.n == 0 {
+		return
+	}
+	e := r.e
+	batch, sizes := r.out[:r.n], r.size[:r.n]
+	r.n = 0
+	written, err := e.dev.Write(batch, Headroom)
+	written = min(max(written, 0), len(batch))
+	octets := 0
+	for _, n := range sizes[:written] {
+		octets += n
+	}
+	e.n.writes.Add(1)
+	addCount(&e.n.packetsWritten, written)
+	addCount(&e.n.bytesWritten, octets)
+	addCount(&e.n.dropWrite, len(batch)-written)
+	if err != nil && !e.devClosed.Load() && r.warn.allow() {
+		e.log.Warn("tunnel: writing to the packet device", "err", err, "dropped", len(batch)-written)
+	}
+}
+
+// rateLimit lets a data-path warning through at most every 10 seconds. It
+// belongs to one goroutine.
+type rateLimit struct {
+	last time.Time
+}
+
+func (r *rateLimit) allow() bool {
+	now := time.Now()
+	if !r.last.IsZero() && now.Sub(r.last) < 10*time.Second {
+		return false
+	}
+	r.last = now
+	return true
+}
