@@ -27,8 +27,8 @@ import (
 )
 
 var (
-	addrA = netip.MustParseAddr("10.64.0.1")
-	addrB = netip.MustParseAddr("10.64.0.2")
+	addrA = netip.MustParseAddr("192.0.2.1")
+	addrB = netip.MustParseAddr("192.0.2.2")
 	dns1  = netip.MustParseAddr("198.51.100.53")
 )
 
@@ -364,7 +364,7 @@ func TestHost(t *testing.T) {
 // called for it, and the peer sees the link terminated with the reason.
 func TestHostUpFails(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		upErr := errors.New("tunnel: add route 10.64.0.2/32 dev ppp0: file exists")
+		upErr := errors.New("tunnel: add route 192.0.2.2/32 dev ppp0: file exists")
 		hostB := &recordingHost{upErr: upErr, delay: 30 * time.Millisecond}
 		a, b := startPair(t.Context(), tunnel.Config{}, tunnel.Config{Host: hostB})
 		errB := <-b.done
