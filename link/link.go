@@ -477,10 +477,13 @@ func (l *Link) Run(ctx context.Context) error {
 				l.lcpA.Close(reason)
 			}
 		case err := <-l.readErr:
-			// A peer that terminated the link usually closes the
-			// stream right after: its Terminate-Request is the reason.
-			// So is a request to end the link that came first (the
-			// watchdog closes the stream after one).
+			// The reader queued every control packet it read before
+			// the stream ended; handle them first. A peer that
+			// terminated the link usually closes the stream right
+			// after: its Terminate-Request is the reason. So is a
+			// request to end the link that came first (the watchdog
+			// closes the stream after one).
+			l.drainControl()
 			l.fail(l.lcpA.Err())
 			l.fail(l.closeReason(ctx))
 			l.fail(&StreamError{Err: err, Output: l.garbageIfSilent()})
@@ -541,6 +544,20 @@ func (l *Link) watchdog(ctx context.Context, loopDone <-chan struct{}) {
 		l.log.Warn("link: the stream is stuck; closing it")
 		l.stream.Close()
 	case <-loopDone:
+	}
+}
+
+// drainControl handles the control packets the reader has queued, without
+// waiting for more.
+func (l *Link) drainControl() {
+	for {
+		select {
+		case m := <-l.ctl:
+			l.input(m)
+			l.settle()
+		default:
+			return
+		}
 	}
 }
 
