@@ -340,6 +340,11 @@ func TestEngineWeAssign(t *testing.T) {
 	waitLog(t, ctx, vm, "local  IP address "+theirs.String())
 	waitLog(t, ctx, vm, "remote IP address "+ours.String())
 	e.ping(t, theirs)
+	// And the other way: busybox ping inside the VM, across pppd's ppp0
+	// to our TUN.
+	if out, err := vm.Exec(ctx, "ping", "-c", "3", "-W", "10", ours.String()); err != nil || !strings.Contains(out, "3 packets received") {
+		t.Errorf("ping from the VM to %s: %v\n%s", ours, err, out)
+	}
 	e.udpEcho(t, theirs)
 	e.tcpEcho(t, theirs)
 
