@@ -13,13 +13,7 @@ import (
 	"fmt"
 	"io"
 	"os"
-)
-
-// Exit codes, following pppd's where pppd has one.
-const (
-	exitOK        = 0 // success
-	exitFatal     = 1 // a fatal error (pppd: EXIT_FATAL_ERROR)
-	exitOptionErr = 2 // bad command line or options file (pppd: EXIT_OPTION_ERROR)
+	"path/filepath"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -33,6 +27,12 @@ type command struct {
 
 func commands() []command {
 	return []command{
+		{"demo", "build a throwaway two-site VPN in network namespaces and show it working (as root)", runDemo},
+		{"connect", "connect to a server over SSH and run the tunnel: the local end", runConnect},
+		{"server", "the built-in SSH server: one link, TUN and address per client key", runServer},
+		{"stdio", "run a link on standard input and output, a serial line, or a pty command", runStdio},
+		{"serve", "the remote end, for sshd to run (also as a forced command in authorized_keys)", runServe},
+		{"pppd", "take pppd's command line (what runs when pppssh is installed as pppd)", runPppd},
 		{"decode", "decode a captured PPP line (async HDLC bytes) and print it as pppd logs it", runDecode},
 		{"version", "print the version", func(_ []string, stdout, _ io.Writer) int {
 			fmt.Fprintln(stdout, "pppssh", version)
@@ -53,17 +53,21 @@ Commands:
 		fmt.Fprintf(w, "  %-10s %s\n", c.name, c.summary)
 	}
 	fmt.Fprint(w, `
+Installed under the name pppd (a symbolic link), pppssh takes pppd's
+command line, so that scripts written for pppd run unchanged.
+
 Run "pppssh <command> --help" for a command's usage and
 "pppssh help options" for the options every command takes.
 
-Exit codes:
-  0  success
-  1  fatal error
-  2  bad command line or options
+Exit codes (pppd's numbers):
 `)
+	fmt.Fprint(w, exitCodesHelp())
 }
 
 func main() {
+	if filepath.Base(os.Args[0]) == "pppd" {
+		os.Exit(runPppd(os.Args[1:], os.Stdout, os.Stderr))
+	}
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
 

@@ -73,3 +73,31 @@ func TestUsage(t *testing.T) {
 		t.Errorf("no command: exit %d, want %d", code, exitOptionErr)
 	}
 }
+
+// TestCommandHelp: every command of this file has --help with examples,
+// and "pppssh help" lists the commands and pppd's exit codes.
+func TestCommandHelp(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want []string
+	}{
+		{[]string{"stdio", "--help"}, []string{"Usage: pppssh stdio", "Examples:", "pty 'ssh"}},
+		{[]string{"serve", "-h"}, []string{"Usage: pppssh serve", "SSH_ORIGINAL_COMMAND", `command="pppssh serve 192.0.2.2:192.0.2.1 --allow-remote-route 203.0.113.0/24",restrict`}},
+		{[]string{"pppd", "--help"}, []string{"Usage: pppd [tty_name] [speed] [options]", `pty "ssh root@gw pppd nodetach notty noauth"`}},
+		{[]string{"help"}, []string{"stdio", "serve", "pppd", "Exit codes (pppd's numbers):", "10  PPP negotiation failed", "16  the stream closed"}},
+	} {
+		var out, errOut bytes.Buffer
+		if code := run(tc.args, &out, &errOut); code != exitOK {
+			t.Errorf("%q: exit %d: %s", tc.args, code, errOut.String())
+		}
+		for _, w := range tc.want {
+			if !strings.Contains(out.String(), w) {
+				t.Errorf("%q: output lacks %q", tc.args, w)
+			}
+		}
+	}
+	var out, errOut bytes.Buffer
+	if code := runPppd([]string{"--version"}, &out, &errOut); code != exitOK || !strings.Contains(out.String(), "pppd version 2.4.9 compatible") {
+		t.Errorf("pppd --version: %d %q", code, out.String())
+	}
+}
