@@ -4,8 +4,12 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"os/exec"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestLifecycle creates a namespace, runs code and a program in it, and
@@ -42,6 +46,18 @@ func TestLifecycle(t *testing.T) {
 	sleeper := Command(name, "sleep", "60")
 	if err := sleeper.Start(); err != nil {
 		t.Fatal(err)
+	}
+	// ip netns exec enters the namespace after it starts: wait until the
+	// process is there, as a program the demo started would be.
+	pid := strconv.Itoa(sleeper.Process.Pid)
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		out, _ := exec.Command("ip", "netns", "pids", name).Output()
+		if slices.Contains(strings.Fields(string(out)), pid) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("pid %s never appeared in %s", pid, name)
+		}
 	}
 	if err := Delete(name); err != nil {
 		t.Fatal(err)
