@@ -191,9 +191,9 @@ func openTUNFile(clone, name string, flags uint16, offload, create bool, owner s
 func openError(path string, err error) error {
 	switch {
 	case errors.Is(err, unix.EACCES), errors.Is(err, unix.EPERM):
-		return fmt.Errorf("tunnel: open %s: permission denied (run as root or with CAP_NET_ADMIN; "+
+		return fmt.Errorf("tunnel: open %s: %w (run as root or with CAP_NET_ADMIN; "+
 			"an unprivileged user needs read and write access to %s, which Debian gives everyone (mode 0666), "+
-			"and a persistent TUN made for them: ip tuntap add dev ppp0 mode tun user USER): %w", path, path, err)
+			"and a persistent TUN made for them: ip tuntap add dev ppp0 mode tun user USER)", path, err, path)
 	case errors.Is(err, unix.ENOENT), errors.Is(err, unix.ENODEV), errors.Is(err, unix.ENXIO):
 		return fmt.Errorf("tunnel: open %s: no TUN support (load the tun module: modprobe tun; in a container, pass the device in, e.g. --device /dev/net/tun): %w", path, err)
 	}
