@@ -96,8 +96,12 @@ type Engine struct {
 
 	ran       atomic.Bool
 	devClosed atomic.Bool
-	closeDev  sync.Once
-	n         deviceCounters
+	// flowing is set while IPCP is up and the host configured; device
+	// write errors outside it (the interface being taken down at the
+	// end) are expected and not worth a warning.
+	flowing  atomic.Bool
+	closeDev sync.Once
+	n        deviceCounters
 }
 
 // New returns an Engine that will speak PPP on stream and move packets to
@@ -224,7 +228,10 @@ func (e *Engine) up(n ipcp.Negotiated) {
 			e.link.CloseWithError(err)
 		} else {
 			e.hostUp = true
+			e.flowing.Store(true)
 		}
+	} else {
+		e.flowing.Store(true)
 	}
 	e.show()
 }
@@ -237,6 +244,7 @@ func (e *Engine) down() {
 		return
 	}
 	e.ipUp = false
+	e.flowing.Store(false)
 	e.mss.Store(0)
 	if e.hostUp {
 		e.hostUp = false

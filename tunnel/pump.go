@@ -197,7 +197,7 @@ func (r *receiver) Flush() {
 	addCount(&e.n.packetsWritten, written)
 	addCount(&e.n.bytesWritten, octets)
 	addCount(&e.n.dropWrite, len(batch)-written)
-	if err != nil && !e.devClosed.Load() && r.warn.allow() {
+	if err != nil && e.flowing.Load() && !e.devClosed.Load() && r.warn.allow() {
 		e.log.Warn("tunnel: writing to the packet device", "err", err, "dropped", len(batch)-written)
 	}
 }
