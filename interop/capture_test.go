@@ -1,9 +1,7 @@
 package interop
 
 import (
-	"bufio"
 	"bytes"
-	"encoding/hex"
 	"errors"
 	"flag"
 	"fmt"
@@ -85,28 +83,10 @@ func TestCapture(t *testing.T) {
 // TestCaptureGolden checks the recording kept in testdata.
 func TestCaptureGolden(t *testing.T) {
 	t.Parallel()
-	b, err := os.ReadFile(captureFile)
-	if err != nil {
-		t.Fatal(err)
-	}
+	recs := readCapture(t, captureFile)
 	log, err := os.ReadFile(captureLog)
 	if err != nil {
 		t.Fatal(err)
-	}
-	var recs []record
-	sc := bufio.NewScanner(bytes.NewReader(b))
-	sc.Buffer(nil, 1<<20)
-	for sc.Scan() {
-		line := sc.Text()
-		if line == "" || strings.HasPrefix(line, "#") {
-			continue
-		}
-		dir, h, ok := strings.Cut(line, " ")
-		data, err := hex.DecodeString(h)
-		if !ok || (dir != "tx" && dir != "rx") || err != nil {
-			t.Fatalf("%s: bad line %q", captureFile, line)
-		}
-		recs = append(recs, record{tx: dir == "tx", data: data})
 	}
 	checkCapture(t, recs, string(log))
 }
