@@ -30,6 +30,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/pppssh/pppssh/internal/netns"
+	"github.com/pppssh/pppssh/internal/watchbuf"
 	"github.com/pppssh/pppssh/tunnel/sshtransport"
 )
 
@@ -592,7 +593,6 @@ func (d *demo) start(ns, label string, env []string, args ...string) (*demoProc,
 	cmd.Env = withoutEnv(cmd.Env, "SSH_AUTH_SOCK=")
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	p := &demoProc{label: label, cmd: cmd, done: make(chan struct{}), out: &prefixLog{w: d.out, prefix: fmt.Sprintf("   %-6s | ", label)}}
-	p.out.changed = make(chan struct{})
 	cmd.Stdout, cmd.Stderr = p.out, p.out
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start pppssh %s in %s: %w", args[0], ns, err)
@@ -646,25 +646,17 @@ type demoProc struct {
 
 // waitFor waits until the process has printed s.
 func (p *demoProc) waitFor(ctx context.Context, s string, timeout time.Duration) error {
-	t := time.NewTimer(timeout)
-	defer t.Stop()
-	for {
-		text, changed := p.out.snapshot()
-		if strings.Contains(text, s) {
-			return nil
-		}
-		select {
-		case <-changed:
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-p.done:
-			if strings.Contains(p.out.String(), s) {
-				return nil
-			}
-			return fmt.Errorf("pppssh %s ended (%v) before it was ready; its log is above", p.label, p.err)
-		case <-t.C:
-			return fmt.Errorf("pppssh %s did not get ready within %v; its log is above", p.label, timeout)
-		}
+	wctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	switch err := p.out.all.Wait(wctx, s, p.done); {
+	case err == nil:
+		return nil
+	case errors.Is(err, watchbuf.ErrDone):
+		return fmt.Errorf("pppssh %s ended (%v) before it was ready; its log is above", p.label, p.err)
+	case ctx.Err() != nil:
+		return ctx.Err()
+	default:
+		return fmt.Errorf("pppssh %s did not get ready within %v; its log is above", p.label, timeout)
 	}
 }
 
@@ -690,18 +682,16 @@ func (p *demoProc) stop(timeout time.Duration) error {
 // prefixLog writes what a process prints to the demo's output, line by
 // line behind a prefix, and keeps it for waitFor.
 type prefixLog struct {
-	w       io.Writer
-	prefix  string
-	mu      sync.Mutex
-	all     bytes.Buffer
-	part    []byte
-	changed chan struct{} // closed and replaced on each write
+	w      io.Writer
+	prefix string
+	all    watchbuf.Buffer
+	mu     sync.Mutex // guards part
+	part   []byte
 }
 
 func (l *prefixLog) Write(p []byte) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	l.all.Write(p)
 	l.part = append(l.part, p...)
 	for {
 		i := bytes.IndexByte(l.part, '\n')
@@ -711,22 +701,10 @@ func (l *prefixLog) Write(p []byte) (int, error) {
 		fmt.Fprintf(l.w, "%s%s\n", l.prefix, l.part[:i])
 		l.part = l.part[i+1:]
 	}
-	close(l.changed)
-	l.changed = make(chan struct{})
-	return len(p), nil
+	return l.all.Write(p) // after the lines are shown, so a waiter finds them printed
 }
 
-func (l *prefixLog) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.all.String()
-}
-
-func (l *prefixLog) snapshot() (string, <-chan struct{}) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.all.String(), l.changed
-}
+func (l *prefixLog) String() string { return l.all.String() }
 
 // syncWriter serialises writes from the demo and its processes' output.
 type syncWriter struct {

@@ -32,6 +32,7 @@ package nstest
 
 import (
 	"bytes"
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
@@ -49,6 +50,8 @@ import (
 	"time"
 
 	"github.com/vishvananda/netns"
+
+	"github.com/pppssh/pppssh/internal/watchbuf"
 )
 
 // Prefix starts the name of every namespace this package creates, followed by
@@ -270,7 +273,7 @@ func sweepStale() {
 type Proc struct {
 	name string
 	cmd  *exec.Cmd
-	out  output
+	out  watchbuf.Buffer
 	done chan struct{}
 	err  error // valid after done is closed
 }
@@ -288,7 +291,6 @@ func (ns *NS) Start(cmd *exec.Cmd) *Proc {
 	if h := helperName(cmd); h != "" {
 		p.name = "helper " + h
 	}
-	p.out.changed = make(chan struct{})
 	if cmd.Stdout == nil {
 		cmd.Stdout = &p.out
 	}
@@ -358,50 +360,14 @@ func (p *Proc) Output() string { return p.out.String() }
 // WaitOutput waits until the process's output contains s. It fails when the
 // process exits first or timeout passes, with the output in the error.
 func (p *Proc) WaitOutput(s string, timeout time.Duration) error {
-	deadline := time.NewTimer(timeout)
-	defer deadline.Stop()
-	for {
-		text, changed := p.out.snapshot()
-		if strings.Contains(text, s) {
-			return nil
-		}
-		select {
-		case <-changed:
-		case <-p.done:
-			if text := p.out.String(); strings.Contains(text, s) {
-				return nil
-			}
-			return fmt.Errorf("nstest: %s exited (%v) without printing %q; output:\n%s", p.name, p.err, s, p.out.String())
-		case <-deadline.C:
-			return fmt.Errorf("nstest: %s did not print %q within %v; output:\n%s", p.name, s, timeout, p.out.String())
-		}
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	switch err := p.out.Wait(ctx, s, p.done); {
+	case err == nil:
+		return nil
+	case errors.Is(err, watchbuf.ErrDone):
+		return fmt.Errorf("nstest: %s exited (%v) without printing %q; output:\n%s", p.name, p.err, s, p.out.String())
+	default:
+		return fmt.Errorf("nstest: %s did not print %q within %v; output:\n%s", p.name, s, timeout, p.out.String())
 	}
-}
-
-// output is a goroutine-safe buffer that signals each write.
-type output struct {
-	mu      sync.Mutex
-	buf     bytes.Buffer
-	changed chan struct{} // closed and replaced on each write
-}
-
-func (o *output) Write(b []byte) (int, error) {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	n, err := o.buf.Write(b)
-	close(o.changed)
-	o.changed = make(chan struct{})
-	return n, err
-}
-
-func (o *output) String() string {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	return o.buf.String()
-}
-
-func (o *output) snapshot() (string, <-chan struct{}) {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	return o.buf.String(), o.changed
 }
