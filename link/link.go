@@ -26,15 +26,19 @@ var ErrClosed = errors.New("link: closed locally")
 // banner, "sudo: a terminal is required to read the password", "command not
 // found"), so the user sees why the far end never spoke PPP.
 type StreamError struct {
-	Err    error  // the read error, io.EOF when the stream ended
+	Err    error  // the stream's error, io.EOF when the stream ended
 	Output []byte // non-PPP bytes the far end wrote before any valid frame
+	Write  bool   // the error came from a write to the stream, not a read
 }
 
 // Error returns "link: stream closed: EOF", followed by the far end's
 // output when there was some.
 func (e *StreamError) Error() string {
 	s := "link: stream closed"
-	if !errors.Is(e.Err, io.EOF) {
+	switch {
+	case e.Write:
+		s = "link: stream failed while writing"
+	case !errors.Is(e.Err, io.EOF):
 		s = "link: stream failed"
 	}
 	s += ": " + e.Err.Error()
@@ -307,7 +311,7 @@ func (l *Link) Status() Status {
 // WritePacket frames an IP packet and writes it to the stream. It drops the
 // packet and returns nil when IPCP is not Opened or the packet exceeds the
 // peer's MRU (both counted), so a caller pumping packets need not care about
-// the link's phase. It returns the stream's error if the write fails. It may
+// the link's phase. It returns a *StreamError if the write fails. It may
 // be called from any goroutine; it must not keep pkt.
 func (l *Link) WritePacket(proto ppp.Protocol, pkt []byte) error {
 	if proto != ppp.ProtoIPv4 || !l.ipOpen.Load() {
@@ -328,8 +332,8 @@ func (l *Link) WritePacket(proto ppp.Protocol, pkt []byte) error {
 // and writes them to the stream in as few writes as MaxBatchWrite allows
 // (one for a typical batch), the frames sharing their flags. Like
 // WritePacket it drops, counts and skips packets when IPCP is not Opened or
-// a packet exceeds the peer's MRU, and returns the stream's error if a
-// write fails. It writes each packet's PPP header into the MaxHeaderLen
+// a packet exceeds the peer's MRU, and returns a *StreamError if a write
+// fails. It writes each packet's PPP header into the MaxHeaderLen
 // octets before it, so offset must be at least MaxHeaderLen; it keeps no
 // buffer. It may be called from any goroutine. The transmit lock is taken
 // for each write and released between them, so control packets interleave
@@ -396,7 +400,10 @@ func (l *Link) write(b []byte) error {
 	n, err := l.stream.Write(b)
 	l.n.bytesOut.Add(uint64(n))
 	l.n.writes.Add(1)
-	return err
+	if err != nil {
+		return &StreamError{Err: err, Write: true}
+	}
+	return nil
 }
 
 // sendControl writes one control packet of proto; the automata call it.

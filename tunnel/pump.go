@@ -61,7 +61,7 @@ func (p *pump) run() {
 		n, err := e.dev.Read(p.bufs, p.sizes, Headroom)
 		if n > 0 {
 			if werr := p.send(n); werr != nil {
-				e.link.CloseWithError(fmt.Errorf("tunnel: writing to the stream: %w", werr))
+				e.link.CloseWithError(werr) // a *link.StreamError
 				return
 			}
 		}
