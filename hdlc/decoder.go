@@ -122,6 +122,10 @@ type Decoder struct {
 	synced           bool // a good frame has been seen
 	moved            int  // octets moved to the front of buf, for tests
 
+	// The FCS the frame returned last was checked with (FrameFCS), owned
+	// by the goroutine in ReadFrame.
+	frameFCS FCSSize
+
 	// Settings of the current frame, loaded when ReadFrame first looks at
 	// its octets.
 	accm   uint32
@@ -196,6 +200,16 @@ func (d *Decoder) SetFCS(s FCSSize) {
 // 16 KiB.
 func (d *Decoder) SetMaxFrame(n int) {
 	d.maxFrame.Store(int32(min(max(n, 1), maxMaxFrame)))
+}
+
+// FrameFCS returns the Frame Check Sequence that the frame ReadFrame
+// returned last was checked with: FCS16 or FCS32, in FCSEither mode the one
+// its sender used. A receiver that agreed on FCS-32 for some frames (RFC
+// 1570) uses it to drop those of them that pass only the 16-bit check,
+// which a damaged frame does once in 65536. Like ReadFrame, it may be
+// called only from the goroutine that reads the frames.
+func (d *Decoder) FrameFCS() FCSSize {
+	return d.frameFCS
 }
 
 // Stats returns the counters.
@@ -436,6 +450,10 @@ func (d *Decoder) finish() []byte {
 			return nil
 		}
 		d.frames.Add(1)
+		d.frameFCS = FCS16
+		if fcsLen == 4 {
+			d.frameFCS = FCS32
+		}
 		return frame[:len(frame)-fcsLen]
 	case dropBadFCS:
 		d.badFCS.Add(1)

@@ -43,7 +43,10 @@ const (
 	// the two ends switch: a reader decoding ahead of the goroutine that
 	// processes LCP, or a peer renegotiating from scratch with the default
 	// FCS, both send frames of the other size for a moment. A frame with
-	// a good FCS-16 passes the FCS-32 check by chance once in 2^32.
+	// a good FCS-16 passes the FCS-32 check by chance once in 2^32, but a
+	// damaged FCS-32 frame passes the 16-bit check once in 65536:
+	// Decoder.FrameFCS tells which check a frame passed, so that a
+	// receiver can refuse FCS-16 frames where FCS-32 was agreed.
 	FCSEither FCSSize = 48
 )
 

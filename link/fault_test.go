@@ -358,3 +358,36 @@ func TestAddressConfigurations(t *testing.T) {
 		})
 	}
 }
+
+// An Echo-Request longer than the peer's MRU gets an Echo-Reply cut to that
+// MRU (RFC 1661 section 5: the Length MUST NOT exceed the MRU), as pppd's
+// fsm_sdata cuts it; so does a Code-Reject of a long packet.
+func TestRepliesWithinPeerMRU(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ours, theirs := net.Pipe()
+		l, done := runLink(t.Context(), ours, Config{})
+		p := newRawPeer(theirs)
+		p.openLCP(t, ppp.AppendOptionUint16(nil, lcp.OptMRU, 296))
+		big := bytes.Repeat([]byte{0xcd}, 1200)
+		p.send(ppp.ProtoLCP, ppp.CodeEchoRequest, 0x42, append([]byte{0, 0, 0, 0}, big...))
+		p.send(ppp.ProtoLCP, 0x3c, 0x43, big)
+		for got := 0; got < 2; {
+			proto, pkt, err := p.next()
+			if err != nil {
+				t.Fatalf("reading our replies: %v", err)
+			}
+			if proto != ppp.ProtoLCP || (pkt.Code() != ppp.CodeEchoReply && pkt.Code() != ppp.CodeCodeReject) {
+				continue
+			}
+			got++
+			if len(pkt) != 296 {
+				t.Errorf("%v of %d octets, want it cut to the peer's MRU 296", pkt.Code(), len(pkt))
+			}
+		}
+		l.Close()
+		go func() { _, _ = io.Copy(io.Discard, theirs) }()
+		if err := <-done; !errors.Is(err, ErrClosed) {
+			t.Errorf("Run = %v, want ErrClosed", err)
+		}
+	})
+}

@@ -139,6 +139,7 @@ type Counters struct {
 	DropBadHeader    uint64 // frames whose PPP header is malformed
 	DropControlQueue uint64 // control packets dropped because the control loop was behind
 	DropTooBig       uint64 // packets offered to WritePacket or WritePackets above the peer's MRU
+	DropWrongFCS     uint64 // frames other than LCP that passed only the 16-bit FCS check where the 32-bit FCS was agreed
 	ProtocolRejects  uint64 // Protocol-Rejects sent for protocols we do not run
 
 	StreamWrites uint64 // writes to the stream; PacketsOut/StreamWrites is the mean batch
@@ -162,6 +163,7 @@ type counters struct {
 	controlIn, controlOut   atomic.Uint64
 	dropNotOpen, dropHeader atomic.Uint64
 	dropQueue, dropTooBig   atomic.Uint64
+	dropFCS                 atomic.Uint64
 	protocolRejects         atomic.Uint64
 	writes                  atomic.Uint64
 }
@@ -228,6 +230,10 @@ type Link struct {
 	hdr     [MaxHeaderLen]byte
 
 	ipOpen atomic.Bool // IPCP is Opened: IPv4 flows
+	// rxFCS32 is set while LCP is Opened with the 32-bit FCS agreed for
+	// what the peer sends: the reader then drops frames other than LCP
+	// that carry the 16-bit one.
+	rxFCS32 atomic.Bool
 
 	ctl      chan ctlMsg
 	readErr  chan error
@@ -302,6 +308,7 @@ func (l *Link) Status() Status {
 		DropBadHeader:    l.n.dropHeader.Load(),
 		DropControlQueue: l.n.dropQueue.Load(),
 		DropTooBig:       l.n.dropTooBig.Load(),
+		DropWrongFCS:     l.n.dropFCS.Load(),
 		ProtocolRejects:  l.n.protocolRejects.Load(),
 		StreamWrites:     l.n.writes.Load(),
 	}
@@ -656,6 +663,9 @@ func (l *Link) automatonConfig(proto ppp.Protocol, h ppp.Handler, t *time.Timer)
 				t.Reset(d)
 			}
 		},
+		// RFC 1661 section 5: no packet may exceed the peer's MRU; an
+		// Echo-Reply or Code-Reject carrying a long packet is cut to it.
+		MaxSend:         l.sendLimit,
 		RestartInterval: l.cfg.RestartInterval,
 		MaxTerminate:    l.cfg.MaxTerminate,
 		MaxConfigure:    l.cfg.MaxConfigure,
@@ -664,6 +674,14 @@ func (l *Link) automatonConfig(proto ppp.Protocol, h ppp.Handler, t *time.Timer)
 		Silent:          l.cfg.Silent,
 		Logger:          l.cfg.Logger,
 	}
+}
+
+// sendLimit returns the longest control packet we may send: the peer's
+// MRU (the default 1500 until LCP has agreed on one).
+func (l *Link) sendLimit() int {
+	l.txMu.Lock()
+	defer l.txMu.Unlock()
+	return l.peerMRU
 }
 
 func (l *Link) stopTimers() {
@@ -786,6 +804,7 @@ func (l *Link) lcpUp(n lcp.Negotiated) {
 	l.peerMRU = n.PeerMRU
 	l.txMu.Unlock()
 	l.dec.SetMaxFrame(maxFrame(n.ReceiveLimit()))
+	l.rxFCS32.Store(n.RecvFCS == lcp.FCS32)
 
 	l.mu.Lock()
 	l.st.LCP = n
@@ -812,6 +831,7 @@ func (l *Link) lcpDown() {
 	l.acfc, l.pfc = false, false
 	l.peerMRU = lcp.DefaultMRU
 	l.txMu.Unlock()
+	l.rxFCS32.Store(false)
 	l.emit(Event{Kind: EventLCPDown})
 }
 
@@ -868,8 +888,12 @@ func (l *Link) ipcpUp(n ipcp.Negotiated) {
 }
 
 func (l *Link) ipcpDown() {
-	l.ipOpen.Store(false)
-	l.emit(Event{Kind: EventIPCPDown})
+	// An Up with unusable addresses reported no EventIPCPUp (the layer
+	// is being closed): its Down reports nothing either, so that the
+	// events stay paired.
+	if l.ipOpen.Swap(false) {
+		l.emit(Event{Kind: EventIPCPDown})
+	}
 }
 
 // ipcpFinished closes LCP when its only network protocol finished while the

@@ -1,6 +1,9 @@
 package link
 
-import "github.com/pppssh/pppssh/ppp"
+import (
+	"github.com/pppssh/pppssh/hdlc"
+	"github.com/pppssh/pppssh/ppp"
+)
 
 // readLoop is the reader goroutine: it decodes frames from the stream until
 // the stream fails, passes IPv4 packets to Config.Packets while IPCP is
@@ -28,6 +31,13 @@ func (l *Link) readLoop() {
 		proto, info, err := ppp.ParseHeader(frame)
 		if err != nil {
 			l.n.dropHeader.Add(1)
+			continue
+		}
+		if proto != ppp.ProtoLCP && l.rxFCS32.Load() && l.dec.FrameFCS() != hdlc.FCS32 {
+			// RFC 1570: once FCS-32 is agreed only LCP keeps the
+			// default FCS. A frame that passes only the 16-bit
+			// check is damage FCS-32 would have caught.
+			l.n.dropFCS.Add(1)
 			continue
 		}
 		if proto == ppp.ProtoIPv4 && l.ipOpen.Load() {
