@@ -33,7 +33,10 @@
 // test's options on /dev/hvc0. pppd's debug log and everything else the
 // guest prints go to the serial console, which the host reads as the VM's
 // log (Log, WaitLog). When pppd exits, /init logs its exit status ("pppdvm:
-// pppd exited with status 5") and powers the VM off. Each VM's own files
+// pppd exited with status 5") and powers the VM off; with Options.Respawn
+// it starts pppd again instead, when VM.RestartPPPD lets it, so that one VM
+// serves many runs of pppd, each from its initial state on a new line (the
+// conformance suite and the fuzzer of package fuzz/peer). Each VM's own files
 // (the options, Options.Files) go into a second small archive appended to
 // the cached initramfs, so a new option set needs no rebuild.
 //

@@ -2,8 +2,11 @@
 # /init of the pppd test VM (package pppdvm): mount the kernel file systems,
 # load the modules, start the guest helper, run pppd on the virtio console
 # line with the options the test wrote to /etc/pppdvm/options, and power the
-# VM off when pppd exits. Everything it prints goes to the serial console,
-# which the host reads as the VM's log.
+# VM off when pppd exits. With /etc/pppdvm/respawn (Options.Respawn), pppd
+# is started again after each exit instead, as soon as the host opens the
+# gate (VM.RestartPPPD writes a line to the FIFO /run/pppd.gate).
+# Everything it prints goes to the serial console, which the host reads as
+# the VM's log.
 export PATH=/bin:/usr/sbin:/usr/bin
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
@@ -27,9 +30,18 @@ done
 
 pppdvm-guest &
 
-echo "pppdvm: starting pppd file /etc/pppdvm/options:" $(cat /etc/pppdvm/options)
-pppd file /etc/pppdvm/options &
-echo $! >/run/pppd.pid
-wait $!
-echo "pppdvm: pppd exited with status $?"
+[ -e /etc/pppdvm/respawn ] && mkfifo /run/pppd.gate
+while :; do
+	echo "pppdvm: starting pppd file /etc/pppdvm/options:" $(cat /etc/pppdvm/options)
+	pppd file /etc/pppdvm/options &
+	pid=$!
+	echo $pid >/run/pppd.pid
+	echo "pppdvm: pppd running as pid $pid"
+	wait $pid
+	status=$?
+	rm -f /run/pppd.pid
+	echo "pppdvm: pppd exited with status $status"
+	[ -e /etc/pppdvm/respawn ] || break
+	read -r _ </run/pppd.gate
+done
 poweroff -f

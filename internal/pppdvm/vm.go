@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -55,6 +56,11 @@ type Options struct {
 	Files map[string]File
 	// KernelArgs are appended to the guest kernel's command line.
 	KernelArgs []string
+	// Respawn keeps the VM running when pppd exits: /init starts pppd
+	// again, with the same options, each time RestartPPPD lets it, so that
+	// one VM serves many runs of pppd from its initial state. Without it
+	// the VM powers off when pppd exits.
+	Respawn bool
 }
 
 // VM is a running qemu guest with pppd on the far end of its line. Create
@@ -68,6 +74,10 @@ type VM struct {
 	lineSock string
 	lineMu   sync.Mutex
 	line     net.Conn
+
+	respawn   bool
+	restartMu sync.Mutex // serializes RestartPPPD
+	runs      int        // pppd processes started so far; guarded by restartMu
 
 	done    chan struct{} // closed when qemu has exited and its output is read
 	waitErr error         // qemu's exit status; set before done is closed
@@ -131,6 +141,8 @@ func Start(t testing.TB, opts Options) *VM {
 		done:    make(chan struct{}),
 		changed: make(chan struct{}),
 		pending: map[int]chan ctlResponse{},
+		respawn: opts.Respawn,
+		runs:    1,
 	}
 	t.Cleanup(vm.cleanup)
 	initrd := filepath.Join(dir, "initrd")
@@ -208,6 +220,9 @@ func writeInitrd(dst, base string, opts Options) error {
 		return err
 	}
 	a.file("etc/pppdvm/options", o, 0o644)
+	if opts.Respawn {
+		a.file("etc/pppdvm/respawn", nil, 0o644)
+	}
 	for p, f := range opts.Files {
 		if !strings.HasPrefix(p, "/") {
 			return fmt.Errorf("pppdvm: file %q: want an absolute path", p)
@@ -333,6 +348,22 @@ func (vm *VM) WaitLogCount(ctx context.Context, s string, n int) (string, error)
 	}
 }
 
+// nthIndex returns the offset of the nth occurrence of s in log, or -1.
+func nthIndex(log, s string, n int) int {
+	off := 0
+	for i := 0; i < n; i++ {
+		j := strings.Index(log[off:], s)
+		if j < 0 {
+			return -1
+		}
+		off += j
+		if i < n-1 {
+			off += len(s)
+		}
+	}
+	return off
+}
+
 // nthLine returns the line of log holding the nth occurrence of s.
 func nthLine(log, s string, n int) (string, bool) {
 	off := 0
@@ -435,6 +466,111 @@ func (vm *VM) readControl() {
 func (vm *VM) SignalPPPD(ctx context.Context, sig syscall.Signal) error {
 	_, err := vm.Exec(ctx, "sh", "-c", "kill -"+strconv.Itoa(int(sig))+" $(cat /run/pppd.pid)")
 	return err
+}
+
+// Log lines of /init that RestartPPPD counts, one of each per pppd run.
+const (
+	logRunning = "pppdvm: pppd running as pid"
+	logExited  = "pppdvm: pppd exited with status"
+	logConnect = "<--> " + Device // pppd's "Connect: ppp0 <--> /dev/hvc0"
+)
+
+// staleWait is how long RestartPPPD reads the new line, with no pppd
+// running, to discard octets the killed one left on their way.
+const staleWait = 100 * time.Millisecond
+
+// RestartPPPD replaces the running pppd by a new one, in its initial state,
+// on a new line, and returns that line (which Line returns from then on).
+// It is for tests that run pppd many times on one VM, such as the
+// conformance suite of package fuzz/peer, which runs each case against a
+// fresh pppd; the VM must have been started with Options.Respawn.
+//
+// It kills pppd with SIGKILL, so that it sends nothing more (a pppd that has
+// exited already, having given up or been terminated, is simply started
+// again), waits until /init has logged its exit, closes the line and
+// connects a new one (as Redial does), discards whatever still arrives on
+// it for a moment, and only then lets /init start the next pppd: nothing
+// the old pppd wrote reaches the new line. It returns once the new pppd has
+// opened its end of the line (its "Connect: ppp0 <--> /dev/hvc0" log
+// line), so that nothing written to the line is lost. It fails if the new
+// pppd exits at once (a bad option), or when ctx ends.
+func (vm *VM) RestartPPPD(ctx context.Context) (net.Conn, error) {
+	if !vm.respawn {
+		return nil, errors.New("pppdvm: RestartPPPD needs a VM started with Options.Respawn")
+	}
+	vm.restartMu.Lock()
+	defer vm.restartMu.Unlock()
+	n := vm.runs
+	// The pid file of the nth pppd exists once its "running" line is out.
+	if _, err := vm.WaitLogCount(ctx, logRunning, n); err != nil {
+		return nil, err
+	}
+	if _, err := vm.Exec(ctx, "sh", "-c", "[ ! -e /run/pppd.pid ] || kill -9 $(cat /run/pppd.pid) 2>/dev/null; true"); err != nil {
+		return nil, fmt.Errorf("pppdvm: killing pppd: %w", err)
+	}
+	if _, err := vm.WaitLogCount(ctx, logExited, n); err != nil {
+		return nil, err
+	}
+	c, err := vm.Redial()
+	if err != nil {
+		return nil, err
+	}
+	if err := discardFor(c, staleWait); err != nil {
+		return nil, fmt.Errorf("pppdvm: reading the new line: %w", err)
+	}
+	if _, err := vm.Exec(ctx, "sh", "-c", "echo go >/run/pppd.gate"); err != nil {
+		return nil, fmt.Errorf("pppdvm: starting pppd again: %w", err)
+	}
+	vm.runs++
+	if err := vm.waitStarted(ctx, vm.runs); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// discardFor reads and drops what arrives on c for d.
+func discardFor(c net.Conn, d time.Duration) error {
+	if err := c.SetReadDeadline(time.Now().Add(d)); err != nil {
+		return err
+	}
+	buf := make([]byte, 4096)
+	for {
+		if _, err := c.Read(buf); err != nil {
+			if errors.Is(err, os.ErrDeadlineExceeded) {
+				return c.SetReadDeadline(time.Time{})
+			}
+			return err
+		}
+	}
+}
+
+// waitStarted waits until the nth pppd has opened the line, or has exited.
+// Only what follows its "running" line counts: a pppd killed while it was
+// starting never logged its own "Connect:".
+func (vm *VM) waitStarted(ctx context.Context, n int) error {
+	for {
+		vm.mu.Lock()
+		log := vm.log.String()
+		changed := vm.changed
+		vm.mu.Unlock()
+		if at := nthIndex(log, logRunning, n); at >= 0 {
+			run := log[at:]
+			if strings.Contains(run, logConnect) {
+				return nil
+			}
+			if i := strings.Index(run, logExited); i >= 0 {
+				line, _, _ := strings.Cut(run[i:], "\n")
+				return fmt.Errorf("pppdvm: the restarted pppd exited at once (%s); see the VM's console for its reason", line)
+			}
+		}
+		select {
+		case <-changed:
+		case <-vm.done:
+			return fmt.Errorf("pppdvm: the VM exited (%v) while pppd was restarting", vm.waitErr)
+		case <-ctx.Done():
+			return fmt.Errorf("pppdvm: waiting for the restarted pppd to open the line: %w", ctx.Err())
+		}
+	}
 }
 
 // Signal sends sig to the qemu process: SIGSTOP freezes the guest, so the

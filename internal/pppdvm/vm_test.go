@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -89,5 +90,56 @@ func TestPPPDOptionError(t *testing.T) {
 		if !strings.Contains(vm.Log(), want) {
 			t.Errorf("the log lacks %q", want)
 		}
+	}
+}
+
+// TestRestartPPPD restarts pppd on one VM three times: the first while it
+// is still starting up, the second while it retransmits its
+// Configure-Request, the last after it has exited by itself. Each new line
+// starts with the new pppd's first Configure-Request (Identifier 0x1), and
+// nothing the killed one sent, not even a piece of a frame, arrives on it.
+func TestRestartPPPD(t *testing.T) {
+	vm := Start(t, Options{PPPDArgs: []string{"noauth", "lcp-restart", "1"}, Respawn: true})
+	ctx, cancel := context.WithTimeout(t.Context(), 90*time.Second)
+	defer cancel()
+	for i := range 3 {
+		if i == 2 {
+			if err := vm.SignalPPPD(ctx, syscall.SIGTERM); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := vm.WaitLogCount(ctx, "pppdvm: pppd exited with status", 3); err != nil {
+				t.Fatal(err)
+			}
+		}
+		begin := time.Now()
+		line, err := vm.RestartPPPD(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("restart %d took %v", i+1, time.Since(begin).Round(time.Millisecond))
+		if err := line.SetReadDeadline(time.Now().Add(10 * time.Second)); err != nil {
+			t.Fatal(err)
+		}
+		dec := hdlc.NewDecoder(line)
+		for j := range 2 {
+			frame, err := dec.ReadFrame()
+			if err != nil {
+				t.Fatalf("restart %d: reading the new line: %v", i+1, err)
+			}
+			_, info, err := ppp.ParseHeader(frame)
+			if err != nil {
+				t.Fatal(err)
+			}
+			pkt, err := ppp.ParsePacket(info)
+			if err != nil || pkt.Code() != ppp.CodeConfigureRequest || pkt.ID() != 1 {
+				t.Fatalf("restart %d, frame %d: % x, want the new pppd's Configure-Request id=0x1", i+1, j+1, frame)
+			}
+		}
+		if s := dec.Stats(); s.BadFCS+s.Aborted+s.Short+s.Outside > 0 || len(dec.Garbage()) > 0 {
+			t.Errorf("restart %d: octets outside the new pppd's frames arrived: %+v, %q", i+1, s, dec.Garbage())
+		}
+	}
+	if n := strings.Count(vm.Log(), "pppdvm: pppd running as pid"); n != 4 {
+		t.Errorf("pppd ran %d times, want 4", n)
 	}
 }
