@@ -33,6 +33,8 @@ func commands() []command {
 		{"stdio", "run a link on standard input and output, a serial line, or a pty command", runStdio},
 		{"serve", "the remote end, for sshd to run (also as a forced command in authorized_keys)", runServe},
 		{"pppd", "take pppd's command line (what runs when pppssh is installed as pppd)", runPppd},
+		{"test-peer", "run the PPP conformance suite against another implementation", runTestPeer},
+		{"fuzz-peer", "send mutated and malformed frames to another PPP implementation until it breaks", runFuzzPeer},
 		{"decode", "decode a captured PPP line (async HDLC bytes) and print it as pppd logs it", runDecode},
 		{"version", "print the version", func(_ []string, stdout, _ io.Writer) int {
 			fmt.Fprintln(stdout, "pppssh", version)
@@ -50,7 +52,7 @@ Usage:
 Commands:
 `)
 	for _, c := range commands() {
-		fmt.Fprintf(w, "  %-10s %s\n", c.name, c.summary)
+		fmt.Fprintf(w, "  %-11s %s\n", c.name, c.summary)
 	}
 	fmt.Fprint(w, `
 Installed under the name pppd (a symbolic link), pppssh takes pppd's
