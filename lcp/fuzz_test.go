@@ -79,7 +79,8 @@ func subsequence(sub, full [][]byte) bool {
 // options of the request verbatim and in order; a Nak names only options
 // the request carried (pppssh never adds unsolicited ones) and, once
 // Max-Failure is reached, only the magic number; a malformed request is
-// never acknowledged.
+// never acknowledged; the values acknowledged, written out again with
+// Options.Append, are acknowledged again as the same.
 func FuzzCheckRequest(f *testing.F) {
 	f.Add(pppdRequest, uint16(0))
 	f.Add(peerRequest, uint16(fzRejectIfDisagree))
@@ -115,6 +116,14 @@ func FuzzCheckRequest(f *testing.F) {
 					t.Fatalf("acknowledged a repeated option %d", o[0])
 				}
 				seen[o[0]] = true
+			}
+			// Decode, encode, decode: the values acknowledged, written
+			// out as a request, are acknowledged again as the same.
+			his := h.his
+			enc := his.Append(nil)
+			h2 := New(fuzzConfig(flags))
+			if code2, out2 := h2.CheckRequest(nil, enc, rid); code2 != ppp.CodeConfigureAck || normalized(h2.his) != normalized(his) {
+				t.Fatalf("acknowledged % x as %+v; written out again % x, it gets %v % x and %+v", opts, his, enc, code2, out2, h2.his)
 			}
 		case ppp.CodeConfigureReject:
 			if len(body) == 0 {
@@ -153,6 +162,30 @@ func FuzzCheckRequest(f *testing.F) {
 			t.Fatalf("code %v", code)
 		}
 	})
+}
+
+// normalized returns o with the values of options that are not negotiated
+// zeroed, and an MRU of DefaultMRU not negotiated, which Append leaves out.
+func normalized(o Options) Options {
+	if o.NegMRU && o.MRU == DefaultMRU {
+		o.NegMRU = false
+	}
+	if !o.NegMRU {
+		o.MRU = 0
+	}
+	if !o.NegACCM {
+		o.ACCM = 0
+	}
+	if !o.NegAuth {
+		o.Auth = 0
+	}
+	if !o.NegMagic {
+		o.Magic = 0
+	}
+	if !o.NegFCS {
+		o.FCS = 0
+	}
+	return o
 }
 
 // wantConfig builds a configuration for FuzzNaked and FuzzRejected.

@@ -86,6 +86,10 @@ type options struct {
 	// Accepted for compatibility and documented as having no effect: the
 	// thing they turn off is never done by pppssh.
 	ignored []string
+
+	// fileDepth counts the options files being read, one inside another
+	// (parseOptionsFile); 0 once parsing is done.
+	fileDepth int
 }
 
 // defaultOptions returns the defaults of pppssh's own commands: pppd's,
@@ -536,10 +540,20 @@ func parseAddrPair(o *options, word string) error {
 	return nil
 }
 
+// maxFileDepth bounds how deeply options files may name further options
+// files: one that names itself, directly or through others, would
+// otherwise be read until the stack overflows.
+const maxFileDepth = 16
+
 // parseOptionsFile reads pppd's options file format: words separated by
 // white space, "#" to the end of the line a comment, double or single
 // quotes around a word with spaces, backslash escapes.
 func parseOptionsFile(o *options, path string) error {
+	if o.fileDepth >= maxFileDepth {
+		return badOption("pppssh: options file %s: options files nested more than %d deep; does one name itself with file?", path, maxFileDepth)
+	}
+	o.fileDepth++
+	defer func() { o.fileDepth-- }()
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return badOption("pppssh: options file: %v", err)

@@ -323,29 +323,34 @@ func addrIP(a net.Addr) (netip.Addr, bool) {
 }
 
 // wildcardMatch matches s against a pattern with * (any run) and ? (any
-// one character), as OpenSSH's match_pattern.
+// one character), as OpenSSH's match_pattern. On a mismatch it goes back
+// only to the latest *, letting it take one more character: a run the
+// earlier stars took could be taken by the latest as well. So it takes
+// time proportional to len(pattern)·len(s), not exponential in the number
+// of stars as trying every split for every star would: the pattern comes
+// from authorized_keys and is matched at every login with the key.
 func wildcardMatch(pattern, s string) bool {
-	for len(pattern) > 0 {
-		switch pattern[0] {
-		case '*':
-			for i := len(s); i >= 0; i-- {
-				if wildcardMatch(pattern[1:], s[i:]) {
-					return true
-				}
-			}
-			return false
-		case '?':
-			if s == "" {
-				return false
-			}
+	p, i := 0, 0
+	star, mark := -1, 0 // the latest * and where in s its run ends
+	for i < len(s) {
+		switch {
+		case p < len(pattern) && pattern[p] == '*':
+			star, mark = p, i
+			p++
+		case p < len(pattern) && (pattern[p] == '?' || pattern[p] == s[i]):
+			p++
+			i++
+		case star >= 0:
+			mark++
+			p, i = star+1, mark
 		default:
-			if s == "" || s[0] != pattern[0] {
-				return false
-			}
+			return false
 		}
-		pattern, s = pattern[1:], s[1:]
 	}
-	return s == ""
+	for p < len(pattern) && pattern[p] == '*' {
+		p++
+	}
+	return p == len(pattern)
 }
 
 // authorizedKeysFile is an authorized_keys file, re-read at each

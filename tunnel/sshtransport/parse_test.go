@@ -109,14 +109,21 @@ func TestSplitCommand(t *testing.T) {
 	}
 }
 
-// FuzzSplitCommand checks that SplitCommand never panics and that it
-// reverses QuoteCommand for any arguments.
+// FuzzSplitCommand checks that SplitCommand never panics, that it reverses
+// QuoteCommand for any arguments, and that the words it splits a line into
+// split the same once quoted again.
 func FuzzSplitCommand(f *testing.F) {
 	for _, s := range []string{"pppssh\x00serve", "it's\x00a b\x00", "$HOME\x00`id`\x00\"q\"", "\\\x00\n\x00#"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		SplitCommand(s) // must not panic
+		if words, err := SplitCommand(s); err == nil {
+			line := QuoteCommand(words)
+			again, err := SplitCommand(line)
+			if err != nil || !slices.Equal(again, words) {
+				t.Fatalf("SplitCommand(QuoteCommand(SplitCommand(%q) = %q) = %q) = %q, %v", s, words, line, again, err)
+			}
+		}
 		args := strings.Split(s, "\x00")
 		line := QuoteCommand(args)
 		got, err := SplitCommand(line)
