@@ -89,3 +89,13 @@ func goodFCS(frame []byte, fcsLen int) bool {
 	}
 	return updateFCS16(initFCS16, frame) == goodFCS16
 }
+
+// Checksum16 returns the 16-bit FCS of RFC 1662 appendix C.2 to send after p,
+// least significant octet first. Encoder appends it itself; Checksum16 is for
+// building frames by hand, such as a test harness that sends deliberately
+// broken framing.
+func Checksum16(p []byte) uint16 { return fcs16(p) }
+
+// Checksum32 returns the 32-bit FCS of RFC 1662 appendix C.3 to send after p,
+// least significant octet first; see Checksum16.
+func Checksum32(p []byte) uint32 { return fcs32(p) }

@@ -198,7 +198,7 @@ func (s *fuzzSession) reply(ctx context.Context, code ppp.Code, id uint8, data [
 	if s.log.Enabled(ctx, slog.LevelDebug) {
 		s.log.Debug("sent " + fuzzText(frame))
 	}
-	_ = s.write(ctx, fuzzFrame(frame))
+	_ = s.write(ctx, wireFrame(frame))
 }
 
 func (s *fuzzSession) nextID() uint8 {
@@ -216,7 +216,7 @@ func (s *fuzzSession) sendConfReq(ctx context.Context) error {
 // resendConfReq sends our Configure-Request again, same Identifier.
 func (s *fuzzSession) resendConfReq(ctx context.Context) error {
 	frame := mutPacket(ppp.ProtoLCP, ppp.CodeConfigureRequest, s.confID, s.opts)
-	return s.send(ctx, ReproStep{Raw: fuzzFrame(frame), Frame: frame, What: "our Configure-Request"})
+	return s.send(ctx, ReproStep{Raw: wireFrame(frame), Frame: frame, What: "our Configure-Request"})
 }
 
 // sendEcho sends an Echo-Request, recorded: it is part of what the peer
@@ -227,7 +227,7 @@ func (s *fuzzSession) sendEcho(ctx context.Context) error {
 	data := binary.BigEndian.AppendUint32(nil, s.magic)
 	data = append(data, "pppssh fuzz-peer"...)
 	frame := mutPacket(ppp.ProtoLCP, ppp.CodeEchoRequest, s.echoID, data)
-	return s.send(ctx, ReproStep{Raw: fuzzFrame(frame), Frame: frame, What: "our Echo-Request (liveness check)"})
+	return s.send(ctx, ReproStep{Raw: wireFrame(frame), Frame: frame, What: "our Echo-Request (liveness check)"})
 }
 
 // handle takes one frame from the peer: it keeps it as a seed and

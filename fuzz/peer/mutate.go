@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 
+	"github.com/pppssh/pppssh/hdlc"
 	"github.com/pppssh/pppssh/ipcp"
 	"github.com/pppssh/pppssh/lcp"
 	"github.com/pppssh/pppssh/ppp"
@@ -57,78 +58,10 @@ const mutMaxFrame = 4 + 65535 + 64
 type fuzzUnit struct {
 	raw []byte // the octets written to the line
 	// frame is the frame inside raw (address, control, protocol and
-	// information fields) when raw is fuzzFrame(frame); nil when the
+	// information fields) when raw is wireFrame(frame); nil when the
 	// framing itself is malformed.
 	frame []byte
 	what  string // how it was made, for people: "LCP option with length 0"
-}
-
-// fuzzFrame frames content the plain way: an opening flag, the content
-// and its FCS-16 with every control character, flag and escape octet
-// escaped, and a closing flag. Every PPP receiver takes such a frame
-// whatever it negotiated.
-func fuzzFrame(c []byte) []byte {
-	b := make([]byte, 0, 2*len(c)+8)
-	b = append(b, 0x7e)
-	b = fuzzStuff(b, c)
-	fcs := fuzzFCS16(c) ^ 0xffff
-	b = fuzzStuff(b, []byte{byte(fcs), byte(fcs >> 8)})
-	return append(b, 0x7e)
-}
-
-// fuzzStuff appends p to dst with every octet below 0x20, the flag 0x7e
-// and the escape 0x7d escaped (RFC 1662 section 4.2).
-func fuzzStuff(dst, p []byte) []byte {
-	for _, c := range p {
-		if c < 0x20 || c == 0x7d || c == 0x7e {
-			dst = append(dst, 0x7d, c^0x20)
-		} else {
-			dst = append(dst, c)
-		}
-	}
-	return dst
-}
-
-var fuzzFCSTable = func() (t [256]uint16) {
-	for i := range t {
-		v := uint16(i)
-		for range 8 {
-			if v&1 != 0 {
-				v = v>>1 ^ 0x8408
-			} else {
-				v >>= 1
-			}
-		}
-		t[i] = v
-	}
-	return t
-}()
-
-// fuzzFCS16 returns the FCS-16 register over p (RFC 1662 appendix C.2)
-// before the final reproComplement.
-func fuzzFCS16(p []byte) uint16 {
-	fcs := uint16(0xffff)
-	for _, c := range p {
-		fcs = fcs>>8 ^ fuzzFCSTable[byte(fcs)^c]
-	}
-	return fcs
-}
-
-// fuzzFCS32 returns the FCS-32 of p as sent (complemented), RFC 1662
-// appendix C.3: the reflected CRC-32 polynomial.
-func fuzzFCS32(p []byte) uint32 {
-	crc := ^uint32(0)
-	for _, c := range p {
-		crc ^= uint32(c)
-		for range 8 {
-			if crc&1 != 0 {
-				crc = crc>>1 ^ 0xedb88320
-			} else {
-				crc >>= 1
-			}
-		}
-	}
-	return ^crc
 }
 
 // mutGen makes the units of batches. It is used by one goroutine.
@@ -171,12 +104,12 @@ func (g *mutGen) unit() fuzzUnit {
 	case n < 30: // the shapes of known bugs
 		gen := mutGenerators[r.IntN(len(mutGenerators))]
 		c, what := gen.fn(g)
-		return fuzzUnit{raw: fuzzFrame(c), frame: c, what: gen.name + ": " + what}
+		return fuzzUnit{raw: wireFrame(c), frame: c, what: gen.name + ": " + what}
 	case n < 40: // malformed framing
 		return g.framing()
 	case n < 48: // valid traffic as it is
 		c, what := g.seed()
-		return fuzzUnit{raw: fuzzFrame(c), frame: c, what: "valid " + what}
+		return fuzzUnit{raw: wireFrame(c), frame: c, what: "valid " + what}
 	default: // mutations of valid traffic and of the bug shapes
 		var c []byte
 		var what string
@@ -188,7 +121,7 @@ func (g *mutGen) unit() fuzzUnit {
 			c, what = g.seed()
 		}
 		c, ops := g.mutate(c)
-		return fuzzUnit{raw: fuzzFrame(c), frame: c, what: what + " mutated: " + ops}
+		return fuzzUnit{raw: wireFrame(c), frame: c, what: what + " mutated: " + ops}
 	}
 }
 
@@ -846,9 +779,9 @@ func (g *mutGen) data() ([]byte, string) {
 func (g *mutGen) framing() fuzzUnit {
 	r := g.rng
 	pkt, _ := g.seed()
-	stuffed := fuzzStuff(nil, pkt)
-	fcs := fuzzFCS16(pkt) ^ 0xffff
-	withFCS := fuzzStuff(mutClone(stuffed), []byte{byte(fcs), byte(fcs >> 8)})
+	stuffed := stuff(nil, pkt)
+	fcs := hdlc.Checksum16(pkt)
+	withFCS := stuff(mutClone(stuffed), []byte{byte(fcs), byte(fcs >> 8)})
 	frame := func(parts ...[]byte) []byte {
 		b := []byte{0x7e}
 		for _, p := range parts {
@@ -859,7 +792,7 @@ func (g *mutGen) framing() fuzzUnit {
 	switch r.IntN(12) {
 	case 0:
 		bad := fcs ^ uint16(1+r.IntN(0xfffe))
-		return fuzzUnit{raw: frame(stuffed, fuzzStuff(nil, []byte{byte(bad), byte(bad >> 8)}), []byte{0x7e}), what: "bad FCS"}
+		return fuzzUnit{raw: frame(stuffed, stuff(nil, []byte{byte(bad), byte(bad >> 8)}), []byte{0x7e}), what: "bad FCS"}
 	case 1:
 		return fuzzUnit{raw: frame(withFCS, []byte{0x7d, 0x7e}), what: "escape before the closing flag (abort)"}
 	case 2:
@@ -883,15 +816,15 @@ func (g *mutGen) framing() fuzzUnit {
 		}
 		return fuzzUnit{raw: append(noisy, 0x7e), what: "control characters unescaped and inserted"}
 	case 6:
-		f := fuzzFCS32(pkt)
-		return fuzzUnit{raw: frame(stuffed, fuzzStuff(nil, []byte{byte(f), byte(f >> 8), byte(f >> 16), byte(f >> 24)}), []byte{0x7e}), what: "FCS-32 instead of FCS-16"}
+		f := hdlc.Checksum32(pkt)
+		return fuzzUnit{raw: frame(stuffed, stuff(nil, []byte{byte(f), byte(f >> 8), byte(f >> 16), byte(f >> 24)}), []byte{0x7e}), what: "FCS-32 instead of FCS-16"}
 	case 7:
 		return fuzzUnit{raw: frame(stuffed, []byte{0x7e}), what: "no FCS"}
 	case 8:
 		n := mutPick(r, []int{1, 2, 3, 4})
 		b := mutRandBytes(r, n)
-		f := fuzzFCS16(b) ^ 0xffff
-		return fuzzUnit{raw: frame(fuzzStuff(nil, append(b, byte(f), byte(f>>8))), []byte{0x7e}), what: fmt.Sprintf("runt frame of %d octets", n)}
+		f := hdlc.Checksum16(b)
+		return fuzzUnit{raw: frame(stuff(nil, append(b, byte(f), byte(f>>8))), []byte{0x7e}), what: fmt.Sprintf("runt frame of %d octets", n)}
 	case 9:
 		n := mutPick(r, []int{2, 16, 1000})
 		b := make([]byte, n)

@@ -8,7 +8,7 @@ import (
 	"github.com/pppssh/pppssh/ppp"
 )
 
-// TestFuzzFrameIsPlainFraming: fuzzFrame frames exactly as an hdlc.Encoder
+// TestFuzzFrameIsPlainFraming: wireFrame frames exactly as an hdlc.Encoder
 // with the default settings (every control character escaped, FCS-16),
 // and the decoder takes the frames back, also those with an FCS-32.
 func TestFuzzFrameIsPlainFraming(t *testing.T) {
@@ -16,14 +16,14 @@ func TestFuzzFrameIsPlainFraming(t *testing.T) {
 	g.rng = fuzzRand(1, 1)
 	var enc hdlc.Encoder
 	for i, frame := range g.seeds {
-		if got, want := fuzzFrame(frame), enc.AppendFrame(nil, frame); !bytes.Equal(got, want) {
-			t.Fatalf("seed %d: fuzzFrame = % x, the encoder gives % x", i, got, want)
+		if got, want := wireFrame(frame), enc.AppendFrame(nil, frame); !bytes.Equal(got, want) {
+			t.Fatalf("seed %d: wireFrame = % x, the encoder gives % x", i, got, want)
 		}
 	}
 	var enc32 hdlc.Encoder
 	enc32.SetFCS(hdlc.FCS32)
 	frame := g.seeds[0]
-	got := fuzzFCS32(frame)
+	got := hdlc.Checksum32(frame)
 	raw := enc32.AppendFrame(nil, frame)
 	d := hdlc.NewDecoder(bytes.NewReader(raw))
 	d.SetFCS(hdlc.FCS32)
@@ -31,9 +31,9 @@ func TestFuzzFrameIsPlainFraming(t *testing.T) {
 	if back, err := d.ReadFrame(); err != nil || !bytes.Equal(back, frame) {
 		t.Fatalf("FCS-32 frame did not decode: %v", err)
 	}
-	want := fuzzStuff(nil, []byte{byte(got), byte(got >> 8), byte(got >> 16), byte(got >> 24)})
+	want := stuff(nil, []byte{byte(got), byte(got >> 8), byte(got >> 16), byte(got >> 24)})
 	if !bytes.HasSuffix(raw[:len(raw)-1], want) {
-		t.Errorf("fuzzFCS32 = %08x; the encoder's frame ends % x", got, raw[len(raw)-9:])
+		t.Errorf("hdlc.Checksum32 = %08x; the encoder's frame ends % x", got, raw[len(raw)-9:])
 	}
 }
 
@@ -80,7 +80,7 @@ func TestMutGenUnits(t *testing.T) {
 		if len(u.raw) == 0 || len(u.raw) > hdlc.MaxEncodedLen(mutMaxFrame)+8 {
 			t.Fatalf("unit %q of %d octets", u.what, len(u.raw))
 		}
-		if u.frame != nil && !bytes.Equal(u.raw, fuzzFrame(u.frame)) {
+		if u.frame != nil && !bytes.Equal(u.raw, wireFrame(u.frame)) {
 			t.Fatalf("unit %q: raw is not its frame in plain framing", u.what)
 		}
 		for _, class := range []string{"option length", "duplicate options", "MRU", "large packet", "long Nak", "many options", "EAP", "CHAP", "PAP", "Length field", "unknown code", "reject", "header", "bad FCS", "escape before the closing flag", "mutated", "valid", "frame of the peer's", "no Address and Control fields"} {
@@ -126,10 +126,10 @@ func TestSendsReject(t *testing.T) {
 		raw  []byte
 		want bool
 	}{
-		{fuzzFrame(mutPacket(ppp.ProtoLCP, ppp.CodeCodeReject, 1, []byte{0x20, 1, 0, 4})), true},
-		{fuzzFrame(mutPacket(ppp.ProtoLCP, ppp.CodeProtocolReject, 1, []byte{0xc0, 0x21})), true},
-		{fuzzFrame(mutPacket(ppp.ProtoIPCP, ppp.CodeCodeReject, 1, nil)), false},
-		{fuzzFrame(mutPacket(ppp.ProtoLCP, ppp.CodeEchoRequest, 1, nil)), false},
+		{wireFrame(mutPacket(ppp.ProtoLCP, ppp.CodeCodeReject, 1, []byte{0x20, 1, 0, 4})), true},
+		{wireFrame(mutPacket(ppp.ProtoLCP, ppp.CodeProtocolReject, 1, []byte{0xc0, 0x21})), true},
+		{wireFrame(mutPacket(ppp.ProtoIPCP, ppp.CodeCodeReject, 1, nil)), false},
+		{wireFrame(mutPacket(ppp.ProtoLCP, ppp.CodeEchoRequest, 1, nil)), false},
 		{[]byte("garbage"), false},
 	} {
 		if got := fuzzSendsReject(tc.raw); got != tc.want {

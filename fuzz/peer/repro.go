@@ -358,7 +358,7 @@ func (m *reproMinimizer) shrinkFrames(ctx context.Context, steps []ReproStep) []
 // never wrong) is kept right.
 func (m *reproMinimizer) shrinkFrame(st ReproStep, try func(ReproStep) bool) {
 	with := func(frame []byte) ReproStep {
-		return ReproStep{Raw: fuzzFrame(frame), Frame: frame, What: strings.TrimSuffix(st.What, ", minimised") + ", minimised"}
+		return ReproStep{Raw: wireFrame(frame), Frame: frame, What: strings.TrimSuffix(st.What, ", minimised") + ", minimised"}
 	}
 	right := func(frame []byte) bool {
 		return mutHeaderLen(frame) == 4 && len(frame) >= 8 && int(binary.BigEndian.Uint16(frame[6:])) == len(frame)-4
@@ -582,7 +582,7 @@ func reproPlainStep(raw []byte, what string) ReproStep {
 	d.SetACCM(0)
 	d.SetMaxFrame(len(raw) + 8)
 	frame, err := d.ReadFrame()
-	if err == nil && bytes.Equal(fuzzFrame(frame), raw) {
+	if err == nil && bytes.Equal(wireFrame(frame), raw) {
 		st.Frame = mutClone(frame)
 	}
 	return st

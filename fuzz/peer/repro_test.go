@@ -22,7 +22,7 @@ func TestReproFiles(t *testing.T) {
 		Stderr: "ERROR: AddressSanitizer: stack-buffer-overflow\n", Reproduced: true,
 		Repro: Repro{Steps: []ReproStep{
 			{Negotiate: true, Options: ppp.AppendOptionUint16(nil, 1, 16384)},
-			{Raw: fuzzFrame(frame), Frame: frame, What: "EAP: code 2 type 4"},
+			{Raw: wireFrame(frame), Frame: frame, What: "EAP: code 2 type 4"},
 			{Raw: []byte{0x7e, 0xff, 0x7d}, What: "no closing flag"},
 		}},
 		OriginalSteps: 40, OriginalOctets: 4000, Replays: 12,
@@ -60,7 +60,7 @@ func TestReproFiles(t *testing.T) {
 
 	// A .raw file alone is one step, as it is.
 	lone := filepath.Join(dir, "lone.raw")
-	os.WriteFile(lone, fuzzFrame(frame), 0o644)
+	os.WriteFile(lone, wireFrame(frame), 0o644)
 	r, err := ReadRepro(lone)
 	if err != nil || len(r.Steps) != 1 || r.Steps[0].Negotiate || !bytes.Equal(r.Steps[0].Frame, frame) {
 		t.Errorf("ReadRepro(lone.raw) = %+v, %v; want one step holding the frame", r, err)
@@ -89,7 +89,7 @@ func TestMinimizer(t *testing.T) {
 			data = append(append(data, bad...), ppp.AppendOptionUint32(nil, 5, 7)...)
 		}
 		frame := mutPacket(ppp.ProtoLCP, ppp.CodeConfigureRequest, byte(i), data)
-		steps = append(steps, ReproStep{Raw: fuzzFrame(frame), Frame: frame})
+		steps = append(steps, ReproStep{Raw: wireFrame(frame), Frame: frame})
 	}
 	dies := func(_ context.Context, steps []ReproStep) (fuzzVerdict, error) {
 		negotiated := false
@@ -120,7 +120,7 @@ func TestMinimizer(t *testing.T) {
 		t.Fatalf("minimised to %d steps, want the negotiation and one frame:\n%s", len(got), fuzzDescribe(Repro{Steps: got}))
 	}
 	want := mutPacket(ppp.ProtoLCP, ppp.CodeConfigureRequest, 17, ppp.AppendOption(nil, 0x42))
-	if !bytes.Equal(got[1].Frame, want) || !bytes.Equal(got[1].Raw, fuzzFrame(want)) {
+	if !bytes.Equal(got[1].Frame, want) || !bytes.Equal(got[1].Raw, wireFrame(want)) {
 		t.Errorf("minimised frame % x (%s), want % x", got[1].Frame, got[1].text(), want)
 	}
 	t.Logf("%d replays", m.replays)

@@ -5,6 +5,7 @@ import (
 	"io"
 	"sync"
 
+	"github.com/pppssh/pppssh/hdlc"
 	"github.com/pppssh/pppssh/ppp"
 )
 
@@ -122,23 +123,6 @@ func controlCounts(w []byte) (escaped, plain int) {
 	return escaped, plain
 }
 
-// fcs16 computes the 16-bit FCS of RFC 1662 appendix C.2, ready to send
-// (complemented); it goes on the line least significant octet first.
-func fcs16(b []byte) uint16 {
-	fcs := uint16(0xffff)
-	for _, c := range b {
-		fcs ^= uint16(c)
-		for range 8 {
-			if fcs&1 != 0 {
-				fcs = fcs>>1 ^ 0x8408
-			} else {
-				fcs >>= 1
-			}
-		}
-	}
-	return ^fcs
-}
-
 // stuff appends b to dst with every control character, Flag Sequence and
 // Control Escape escaped (the default ACCM of RFC 1662 section 7.1).
 func stuff(dst, b []byte) []byte {
@@ -154,12 +138,13 @@ func stuff(dst, b []byte) []byte {
 
 // withFCS returns frame followed by its FCS-16.
 func withFCS(frame []byte) []byte {
-	s := fcs16(frame)
+	s := hdlc.Checksum16(frame)
 	return append(bytes.Clone(frame), byte(s), byte(s>>8))
 }
 
 // wireFrame returns frame as a sender using the default ACCM and FCS-16
-// puts it on the line, between flags.
+// puts it on the line, between flags: the plain framing every PPP receiver
+// takes whatever it negotiated.
 func wireFrame(frame []byte) []byte {
 	w := append([]byte{flagSeq}, stuff(nil, withFCS(frame))...)
 	return append(w, flagSeq)

@@ -517,13 +517,7 @@ func (l *lcpSession) judge(req opts) (ppp.Code, []byte) {
 			rej = append(rej, o)
 		}
 	}
-	switch {
-	case len(rej) > 0:
-		return ppp.CodeConfigureReject, rej.bytes()
-	case len(nak) > 0:
-		return ppp.CodeConfigureNak, nak.bytes()
-	}
-	return ppp.CodeConfigureAck, req.bytes()
+	return replyCode(req, nak, rej)
 }
 
 // naked takes the values the peer suggests for MRU and ACCM, and a new
@@ -703,13 +697,7 @@ func (c *ipcpSession) judge(req opts) (ppp.Code, []byte) {
 			rej = append(rej, o)
 		}
 	}
-	switch {
-	case len(rej) > 0:
-		return ppp.CodeConfigureReject, rej.bytes()
-	case len(nak) > 0:
-		return ppp.CodeConfigureNak, nak.bytes()
-	}
-	return ppp.CodeConfigureAck, req.bytes()
+	return replyCode(req, nak, rej)
 }
 
 // naked takes the addresses the peer offers.
@@ -731,4 +719,17 @@ func address(o opts, typ uint8) (netip.Addr, bool) {
 		return netip.Addr{}, false
 	}
 	return netip.AddrFrom4([4]byte(opt.Data)), true
+}
+
+// replyCode returns the reply RFC 1661 section 5 gives a Configure-Request
+// req: a Configure-Reject of rej if there is any, else a Configure-Nak of
+// nak if there is any, else a Configure-Ack repeating req.
+func replyCode(req, nak, rej opts) (ppp.Code, []byte) {
+	switch {
+	case len(rej) > 0:
+		return ppp.CodeConfigureReject, rej.bytes()
+	case len(nak) > 0:
+		return ppp.CodeConfigureNak, nak.bytes()
+	}
+	return ppp.CodeConfigureAck, req.bytes()
 }
