@@ -14,8 +14,10 @@ type Device interface {
 	// offset is at least Headroom.
 	Read(bufs [][]byte, sizes []int, offset int) (n int, err error)
 	// Write writes the packets bufs[i][offset:] and returns how many were
-	// written. It may modify the buffers (a kernel TUN with offloads
-	// coalesces TCP segments in place). offset is at least Headroom.
+	// written. It may modify the buffers and extend them within their
+	// capacity (a kernel TUN with offloads coalesces TCP segments in
+	// place); when BatchSize is above 1 the engine leaves 32 KiB of room
+	// in each. offset is at least Headroom.
 	Write(bufs [][]byte, offset int) (int, error)
 	// BatchSize returns how many packets one Read or Write should carry.
 	BatchSize() int

@@ -149,9 +149,7 @@ func (e *Engine) Run(ctx context.Context) error {
 	if !e.ran.CompareAndSwap(false, true) {
 		return errRunTwice
 	}
-	batch := max(e.dev.BatchSize(), 1)
-	e.rx.init(batch, Headroom+receiveLimit(e.cfg.Link.LCP))
-	p := newPump(e, batch, Headroom+max(e.mtu, lcp.DefaultMRU))
+	p := e.prepare()
 
 	var wg sync.WaitGroup
 	wg.Go(p.run)
@@ -277,6 +275,14 @@ func (e *Engine) closeDevice() {
 			e.log.Warn("tunnel: closing the packet device failed", "err", err)
 		}
 	})
+}
+
+// prepare allocates the buffers of both directions of the data path: the
+// receiver's and those of the pump it returns.
+func (e *Engine) prepare() *pump {
+	batch := max(e.dev.BatchSize(), 1)
+	e.rx.init(min(batch, maxReceiveBatch), Headroom+receiveLimit(e.cfg.Link.LCP))
+	return newPump(e, batch, Headroom+max(e.mtu, lcp.DefaultMRU))
 }
 
 // receiveLimit returns the largest packet the link will accept from the
