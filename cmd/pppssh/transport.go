@@ -165,10 +165,31 @@ func stdioTransport(m lineMode) transport {
 				c.tty = name
 			}
 		}
+		growPipe(in)
+		growPipe(out)
 		s.r = pollable(in, "/dev/stdin", &s.restore)
 		s.w = pollable(out, "/dev/stdout", &s.restore)
 		return c, nil
 	}}
+}
+
+// pipeSize is the capacity growPipe gives a pipe: the default
+// /proc/sys/fs/pipe-max-size, which any user may ask for.
+const pipeSize = 1 << 20
+
+// growPipe raises the capacity of fd to pipeSize if it is a pipe, as sshd
+// gives a command that runs without a pty. At the default 64 KiB, sshd
+// stops and waits for room every few SSH packets and the link runs at a
+// fraction of the channel's speed. A failure (the user's pipe quota,
+// fs.pipe-user-pages-soft, is spent) leaves the pipe as it was.
+func growPipe(fd int) {
+	var st unix.Stat_t
+	if unix.Fstat(fd, &st) != nil || st.Mode&unix.S_IFMT != unix.S_IFIFO {
+		return
+	}
+	if size, err := unix.FcntlInt(uintptr(fd), unix.F_GETPIPE_SZ, 0); err == nil && size < pipeSize {
+		unix.FcntlInt(uintptr(fd), unix.F_SETPIPE_SZ, pipeSize)
+	}
 }
 
 // sshPeer returns the SSH client's address when running under sshd
