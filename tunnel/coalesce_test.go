@@ -106,4 +106,3 @@ func tcpSegment(t *testing.T, seq uint32, payload int, psh bool) []byte {
 // htons converts a 16-bit value to network byte order, as the packet
 // socket calls take their protocol.
 func htons(v uint16) uint16 { return v<<8 | v>>8 }
-

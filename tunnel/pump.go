@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"golang.zx2c4.com/wireguard/tun"
@@ -11,8 +12,8 @@ import (
 	"github.com/pppssh/pppssh/ppp"
 )
 
-// The data path has two directions, each on one goroutine with its own
-// preallocated buffers, so that neither allocates per packet:
+// The data path has two directions, each on one goroutine with buffers
+// made once, so that neither allocates per packet:
 //
 //   - device → link: the pump goroutine reads a batch from the device,
 //     drops what is not IPv4, clamps MSS, and hands the batch to
@@ -22,6 +23,8 @@ import (
 //     every IPv4 packet it decodes; the receiver copies it behind Headroom
 //     into a batch buffer and writes the batch to the device when it is
 //     full or when the reader is about to read the stream again (Flush).
+//     It borrows the batch from a pool shared by the process's engines
+//     for that time only.
 //
 // Both block rather than queue: a full stream blocks the pump in
 // WritePackets, a full device blocks the reader in Write.
@@ -131,31 +134,43 @@ func wholeIPv4(pkt []byte) bool {
 
 // receiver moves packets from the link to the device. It is the link's
 // PacketHandler; the link calls it on its reader goroutine only.
+//
+// It holds a batch only from the first packet after a flush to the next
+// flush, and borrows it from batchPools: an idle link holds no receive
+// buffers, and the links of one process (pppssh server's) share a few
+// batches instead of holding one each.
 type receiver struct {
-	e    *Engine
-	bufs [][]byte // BatchSize buffers, grown for a packet larger than their capacity
+	e     *Engine
+	batch int      // packets per batch
+	size  int      // the capacity of each buffer of a batch
+	b     *rxBatch // the batch being filled; nil when empty
+	pool  *batchPool
+	warn  rateLimit
+}
+
+// rxBatch is a batch of the receiver: buffers, the packets in them as
+// handed to the device, and the packets' lengths.
+type rxBatch struct {
+	bufs [][]byte // buffers, grown for a packet larger than their capacity
 	out  [][]byte // out[:n]: the batch, views of bufs of Headroom + packet
 	size []int    // the packets' lengths, kept apart since Write may modify out
 	n    int
-	warn rateLimit
 }
 
-// init makes batch buffers of capacity size. A device taking batches
-// (batch > 1) gets at least coalesceRoom behind Headroom in each, since a
-// kernel TUN with offloads coalesces the TCP segments of a batch into the
-// first segment's buffer, in place, and only as far as its capacity allows:
-// with buffers as small as one packet it writes every segment on its own,
-// and the kernel's per-packet cost, not ours, limits throughput.
+// init sets the receiver's batch size and buffer capacity. A device taking
+// batches (batch > 1) gets at least coalesceRoom behind Headroom in each
+// buffer, since a kernel TUN with offloads coalesces the TCP segments of a
+// batch into the first segment's buffer, in place, and only as far as its
+// capacity allows: with buffers as small as one packet it writes every
+// segment on its own, and the kernel's per-packet cost, not ours, limits
+// throughput.
 func (r *receiver) init(batch, size int) {
 	if batch > 1 {
 		size = max(size, Headroom+coalesceRoom)
 	}
-	r.bufs = make([][]byte, batch)
-	r.out = make([][]byte, batch)
-	r.size = make([]int, batch)
-	for i := range r.bufs {
-		r.bufs[i] = make([]byte, size)
-	}
+	r.batch, r.size = batch, size
+	pool, _ := batchPools.LoadOrStore([2]int{batch, size}, &batchPool{free: make([]*rxBatch, 0, batchPoolSize)})
+	r.pool = pool.(*batchPool)
 }
 
 // coalesceRoom is the room behind Headroom the receiver leaves in each
@@ -173,6 +188,55 @@ const coalesceRoom = 32 << 10
 // do not coalesce.
 const maxReceiveBatch = 64
 
+// batchPools holds, for each shape of batch (packets, buffer capacity), a
+// *batchPool of the batches of that shape no receiver is filling.
+var batchPools sync.Map
+
+// batchPool is a bounded free list of batches: a batch given back to a full
+// pool is left to the garbage collector, so the batches kept are about as
+// many as receivers flush at once. (A mutex, not a channel: engines run
+// inside testing/synctest bubbles too, which may not share channels.)
+type batchPool struct {
+	mu   sync.Mutex
+	free []*rxBatch
+}
+
+// batchPoolSize bounds each batchPool.
+const batchPoolSize = 8
+
+func (p *batchPool) get() *rxBatch {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	n := len(p.free)
+	if n == 0 {
+		return nil
+	}
+	b := p.free[n-1]
+	p.free[n-1] = nil
+	p.free = p.free[:n-1]
+	return b
+}
+
+func (p *batchPool) put(b *rxBatch) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if len(p.free) < batchPoolSize {
+		p.free = append(p.free, b)
+	}
+}
+
+// take returns a batch from the receiver's pool, or a new one.
+func (r *receiver) take() *rxBatch {
+	if b := r.pool.get(); b != nil {
+		return b
+	}
+	b := &rxBatch{bufs: make([][]byte, r.batch), out: make([][]byte, r.batch), size: make([]int, r.batch)}
+	for i := range b.bufs {
+		b.bufs[i] = make([]byte, r.size)
+	}
+	return b
+}
+
 // HandlePacket copies an IPv4 packet received from the peer into the batch,
 // clamping its MSS, and writes the batch when it is full.
 func (r *receiver) HandlePacket(_ ppp.Protocol, pkt []byte) {
@@ -183,40 +247,47 @@ func (r *receiver) HandlePacket(_ ppp.Protocol, pkt []byte) {
 		e.n.dropMalformed.Add(1)
 		return
 	}
-	b := r.bufs[r.n]
+	if r.b == nil {
+		r.b = r.take()
+	}
+	rb := r.b
+	b := rb.bufs[rb.n]
 	if cap(b) < Headroom+len(pkt) {
 		// Larger than our MRU: the peer's MRU was raised by a Nak.
 		// Grow the buffer once.
 		b = make([]byte, Headroom+len(pkt))
-		r.bufs[r.n] = b
+		rb.bufs[rb.n] = b
 	}
 	b = b[:Headroom+len(pkt)]
 	copy(b[Headroom:], pkt)
 	if mss := uint16(e.mss.Load()); mss != 0 && ClampMSS(b[Headroom:], mss) {
 		e.n.mssClamped.Add(1)
 	}
-	r.out[r.n] = b
-	r.size[r.n] = len(pkt)
-	r.n++
-	if r.n == len(r.out) {
+	rb.out[rb.n] = b
+	rb.size[rb.n] = len(pkt)
+	rb.n++
+	if rb.n == len(rb.out) {
 		r.Flush()
 	}
 }
 
-// Flush writes the batch to the device.
+// Flush writes the batch to the device and gives it back to the pool.
 func (r *receiver) Flush() {
-	if r.n == 0 {
+	rb := r.b
+	if rb == nil {
 		return
 	}
+	r.b = nil
 	e := r.e
-	batch, sizes := r.out[:r.n], r.size[:r.n]
-	r.n = 0
+	batch, sizes := rb.out[:rb.n], rb.size[:rb.n]
 	written, err := e.dev.Write(batch, Headroom)
 	written = min(max(written, 0), len(batch))
 	octets := 0
 	for _, n := range sizes[:written] {
 		octets += n
 	}
+	rb.n = 0
+	r.pool.put(rb)
 	e.n.writes.Add(1)
 	addCount(&e.n.packetsWritten, written)
 	addCount(&e.n.bytesWritten, octets)
