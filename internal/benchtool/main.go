@@ -11,10 +11,15 @@
 //	benchtool iperf FILE           throughput from iperf3's JSON output
 //	benchtool ping FILE            round-trip times from ping's summary
 //	benchtool report [flags] FILE  the table, ratios and JSON from the results file
+//	benchtool clients [flags]      the load generator for pppssh server: many
+//	                               links at once, each over its own SSH
+//	                               connection, on userspace packet devices
+//	                               (benchtool clients -h)
 //
 // Each prints one line of key=value fields (report prints the table;
-// source and sink move data) and exits 1 with a message on standard error
-// when something is wrong. It is a test tool: nothing imports it and it
+// source and sink move data; clients also reports its progress on standard
+// error) and exits 1 with a message on standard error when something is
+// wrong. It is a test tool: nothing imports it and it
 // is not installed.
 package main
 
@@ -25,7 +30,7 @@ import (
 
 func main() {
 	if len(os.Args) < 2 {
-		fmt.Fprintln(os.Stderr, "usage: benchtool sshcopy|source|sink|procs|iperf|ping|report ARGS… (see the package comment)")
+		fmt.Fprintln(os.Stderr, "usage: benchtool sshcopy|source|sink|procs|iperf|ping|report|clients ARGS… (see the package comment)")
 		os.Exit(2)
 	}
 	var err error
@@ -44,6 +49,8 @@ func main() {
 		err = runPing(args)
 	case "report":
 		err = runReport(args)
+	case "clients":
+		err = runClients(args)
 	default:
 		err = fmt.Errorf("unknown command %q", cmd)
 	}

@@ -50,6 +50,7 @@ func (r record) num(key string) (float64, bool) {
 //	meta KEY VALUE…
 //	run case=… cipher=… mtu=… dir=up|down rep=N bytes=… secs=… [cpu_a=… cpu_b=… rss_a=… rss_b=…] [rtt_med=… rtt_max=…] …
 //	ping case=… cipher=… mtu=… rep=N rtt_med=… …
+//	clients rep=N links=… cipher=… …  (benchtool clients' line; see summarizeClients)
 //
 // (mtu is "-" for the raw channel and the veth).
 //
@@ -68,7 +69,7 @@ func readRecords(r io.Reader) (meta [][2]string, recs []record, err error) {
 			meta = append(meta, [2]string{k, strings.TrimSpace(v)})
 			continue
 		}
-		if kind != "run" && kind != "ping" {
+		if kind != "run" && kind != "ping" && kind != "clients" {
 			return nil, nil, fmt.Errorf("line %d: unknown record %q", n, kind)
 		}
 		rec := record{kind: kind, fields: map[string]string{}}
@@ -514,31 +515,54 @@ func report(out io.Writer, args []string) error {
 		tcells = append(tcells, append([]string{t.name, "", ""}, t.cells...))
 	}
 
+	// The clients table follows the main one; either may be left out
+	// when nothing was measured for it.
+	clients := summarizeClients(recs)
+	ccells, ctargets := clientsCells(clients), clientsTargets(clients)
+
 	for _, m := range meta {
 		fmt.Fprintf(out, "%-14s %s\n", m[0], m[1])
 	}
-	fmt.Fprintln(out)
-	writeText(out, tableHeader, cells, "")
-	fmt.Fprintln(out)
-	writeText(out, dropEmpty(theader), dropEmptyCols(theader, tcells), "")
-	fmt.Fprint(out, legend)
+	if len(ordered) > 0 {
+		fmt.Fprintln(out)
+		writeText(out, tableHeader, cells, "")
+		fmt.Fprintln(out)
+		writeText(out, dropEmpty(theader), dropEmptyCols(theader, tcells), "")
+		fmt.Fprint(out, legend)
+	}
+	if len(clients) > 0 {
+		fmt.Fprintln(out)
+		writeText(out, clientsHeader, ccells, "")
+		fmt.Fprintln(out)
+		writeText(out, clientsTargetHeader, ctargets, "")
+		fmt.Fprint(out, clientsLegend)
+	}
 
 	if *mdOut != "" {
 		var b strings.Builder
 		for _, m := range meta {
 			fmt.Fprintf(&b, "- %s: %s\n", m[0], m[1])
 		}
-		b.WriteString("\n")
-		writeMarkdown(&b, tableHeader, cells, 3)
-		b.WriteString("\n")
-		writeMarkdown(&b, dropEmpty(theader), dropEmptyCols(theader, tcells), len(theader))
-		b.WriteString(legend)
+		if len(ordered) > 0 {
+			b.WriteString("\n")
+			writeMarkdown(&b, tableHeader, cells, 3)
+			b.WriteString("\n")
+			writeMarkdown(&b, dropEmpty(theader), dropEmptyCols(theader, tcells), len(theader))
+			b.WriteString(legend)
+		}
+		if len(clients) > 0 {
+			b.WriteString("\n")
+			writeMarkdown(&b, clientsHeader, ccells, 2)
+			b.WriteString("\n")
+			writeMarkdown(&b, clientsTargetHeader, ctargets, len(clientsTargetHeader))
+			b.WriteString(clientsLegend)
+		}
 		if err := os.WriteFile(*mdOut, []byte(b.String()), 0o644); err != nil {
 			return err
 		}
 	}
 	if *jsonOut != "" {
-		if err := writeJSON(*jsonOut, meta, recs, ordered); err != nil {
+		if err := writeJSON(*jsonOut, meta, recs, ordered, clients); err != nil {
 			return err
 		}
 	}
@@ -586,9 +610,9 @@ func dropEmptyCols(h []string, rows [][]string) [][]string {
 	return out
 }
 
-// writeJSON writes the meta lines, every record (numbers as numbers) and
-// the summary rows.
-func writeJSON(path string, meta [][2]string, recs []record, ordered []*row) error {
+// writeJSON writes the meta lines, every record (numbers as numbers), the
+// summary rows and the summary of the clients runs.
+func writeJSON(path string, meta [][2]string, recs []record, ordered []*row, clients []*clientsRow) error {
 	type jsonRow struct {
 		Case, Label, Cipher, MTU, Dir                                            string
 		Mbps, CPUPerGB, CPUPerGBClient, CPUPerGBServer, PingIdleMs, PingLoadedMs stat
@@ -600,10 +624,19 @@ func writeJSON(path string, meta [][2]string, recs []record, ordered []*row) err
 		}
 		return &v
 	}
+	type jsonClients struct {
+		Links                                         int
+		Cipher                                        string
+		Runs                                          int
+		UpAllS, UpNewMs, EchoMs                       stat
+		UDPOneMbps, UDPAllMbps, Ratio, KiBPerIdleLink stat
+		UpNewMaxMs, EchoMaxMs, PeakRSSServerKiB       *float64
+	}
 	doc := struct {
 		Meta    map[string]string
 		Runs    []map[string]any
 		Summary []jsonRow
+		Clients []jsonClients `json:",omitempty"`
 	}{Meta: map[string]string{}}
 	for _, m := range meta {
 		doc.Meta[m[0]] = m[1]
@@ -625,6 +658,14 @@ func writeJSON(path string, meta [][2]string, recs []record, ordered []*row) err
 			Mbps: r.Mbps, CPUPerGB: r.CPUPerGB, CPUPerGBClient: r.CPUPerGBA, CPUPerGBServer: r.CPUPerGBB,
 			PingIdleMs: r.PingIdle, PingLoadedMs: r.PingLoaded,
 			PingLoadedMaxMs: num(r.PingLoadedMax), PeakRSSClientKiB: num(r.RSSA), PeakRSSServerKiB: num(r.RSSB),
+		})
+	}
+	for _, c := range clients {
+		doc.Clients = append(doc.Clients, jsonClients{
+			Links: c.Links, Cipher: c.Cipher, Runs: c.Runs,
+			UpAllS: c.UpAllS, UpNewMs: c.UpNewMs, EchoMs: c.EchoMs,
+			UDPOneMbps: c.UDPOneMbps, UDPAllMbps: c.UDPAllMbps, Ratio: c.Ratio, KiBPerIdleLink: c.KiBPerLink,
+			UpNewMaxMs: num(c.UpNewMaxMs), EchoMaxMs: num(c.EchoMaxMs), PeakRSSServerKiB: num(c.PeakRSSKiB),
 		})
 	}
 	b, err := json.MarshalIndent(doc, "", "  ")
