@@ -506,6 +506,10 @@ func (l *Link) Run(ctx context.Context) error {
 			l.finished = true
 		case <-ctxDone:
 			ctxDone = nil
+			// A peer that terminated the link first (its owner
+			// often cancels the context when the peer hangs up
+			// after our Terminate-Ack) remains the reason.
+			l.fail(l.lcpA.Err())
 			startClose(ctx.Err(), "User request")
 		case <-closeCh:
 			closeCh = nil

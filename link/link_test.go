@@ -370,3 +370,35 @@ func TestFCS32(t *testing.T) {
 		})
 	}
 }
+
+// TestPeerTerminateThenCancel checks that a link whose peer terminated it
+// ends with the peer's reason even when the context is cancelled before
+// the link has finished (pppssh server cancels a session's context when the
+// client hangs up right after our Terminate-Ack).
+func TestPeerTerminateThenCancel(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ctxB, cancelB := context.WithCancel(t.Context())
+		defer cancelB()
+		ca, cb := net.Pipe()
+		cfg := Config{IPCP: ipcp.Config{Local: addrA, Remote: addrB}}
+		// A's end of the stream stays open after A's Run, so B sees
+		// no end of stream before its context ends.
+		a, b := start(t.Context(), keepOpen{ca}, cfg), start(ctxB, cb, Config{})
+		a.waitIPCP(t)
+		b.waitIPCP(t)
+		a.l.Close()
+		synctest.Wait() // B has acknowledged and waits out its restart timer
+		cancelB()
+		errB := <-b.done
+		var ne *ppp.NegotiationError
+		if !errors.As(errB, &ne) || !strings.Contains(ne.Reason, "Terminate-Request") {
+			t.Errorf("B ended with %v, want the peer's Terminate-Request", errB)
+		}
+		<-a.done
+	})
+}
+
+// keepOpen is a stream whose Close does nothing.
+type keepOpen struct{ net.Conn }
+
+func (keepOpen) Close() error { return nil }

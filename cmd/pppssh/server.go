@@ -406,12 +406,17 @@ func (s *server) session(ctx context.Context, sess *sshtransport.Session) error 
 
 	st := eng.Status()
 	reason := endReason(err)
+	// The session's context ends when the client's connection does, also
+	// just after an orderly end (the client's Terminate-Request): only a
+	// link that ended because of it is put down to it.
+	var streamErr *link.StreamError
+	cut := errors.Is(err, context.Canceled) || errors.As(err, &streamErr)
 	switch {
 	case errors.Is(context.Cause(ctx), errReplaced):
 		reason = errReplaced.Error()
-	case ctx.Err() != nil && endedFirst.Load():
+	case ctx.Err() != nil && cut && endedFirst.Load():
 		reason = "the client closed the session, or its connection ended"
-	case ctx.Err() != nil:
+	case ctx.Err() != nil && cut:
 		reason = "server shutting down"
 	}
 	log.Info(fmt.Sprintf("session ended: sent %d bytes, received %d bytes; dropped %d packets with a forged source address",

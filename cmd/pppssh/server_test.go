@@ -109,6 +109,9 @@ func TestServer(t *testing.T) {
 	// address again.
 	stopClean(t, a, "client A")
 	waitFor(t, srv, "dropped 6 packets with a forged source address")
+	// It said goodbye: that is the reason the server gives, not a cut
+	// connection.
+	waitFor(t, srv, `reason="ppp: LCP: peer sent Terminate-Request: \"User request\"`)
 	if n := countPPP(gw); n != 2 {
 		t.Errorf("the gateway has %d ppp devices after client A left, want 2:\n%s", n, gw.Run("ip", "-o", "link"))
 	}
