@@ -1,64 +1,23 @@
 package ipcp
 
 import (
-	"bufio"
-	"encoding/hex"
-	"os"
-	"strings"
 	"testing"
 
+	"github.com/pppssh/pppssh/internal/ncptest"
 	"github.com/pppssh/pppssh/ppp"
 )
 
-// capturePacket is one IPCP packet of testdata/pppd-2.4.9-ipcp.hex with the
-// line pppd logged for it.
-type capturePacket struct {
-	line string // "sent [IPCP ConfReq id=0x1 <compress VJ 0f 01> <addr 0.0.0.0>]"
-	pkt  ppp.Packet
-}
-
-func readCapture(t testing.TB) []capturePacket {
-	t.Helper()
-	f, err := os.Open("testdata/pppd-2.4.9-ipcp.hex")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	var out []capturePacket
-	var line string
-	s := bufio.NewScanner(f)
-	for s.Scan() {
-		text := s.Text()
-		switch {
-		case text == "" || strings.HasPrefix(text, "#"):
-		case strings.HasPrefix(text, "sent ") || strings.HasPrefix(text, "rcvd "):
-			line = text
-		default:
-			b, err := hex.DecodeString(text)
-			if err != nil {
-				t.Fatalf("%q: %v", text, err)
-			}
-			pkt, err := ppp.ParsePacket(b)
-			if err != nil || len(pkt) != len(b) {
-				t.Fatalf("%q: bad packet (%v)", text, err)
-			}
-			out = append(out, capturePacket{line, pkt})
-		}
-	}
-	if err := s.Err(); err != nil {
-		t.Fatal(err)
-	}
-	if len(out) == 0 {
-		t.Fatal("no packets in the capture")
-	}
-	return out
+// readCapture reads testdata/pppd-2.4.9-ipcp.hex: the IPCP packets of a
+// real pppd negotiation, each with the line pppd logged for it.
+func readCapture(t testing.TB) []ncptest.CapturePacket {
+	return ncptest.ReadCapture(t, "testdata/pppd-2.4.9-ipcp.hex")
 }
 
 func TestAppendOptionTextCapture(t *testing.T) {
 	h := newHandler(t, Config{})
 	for _, c := range readCapture(t) {
-		want := c.line[len("sent "):]
-		if got := string(ppp.AppendPacketText(nil, ppp.ProtoIPCP, c.pkt, h)); got != want {
+		want := c.Line[len("sent "):]
+		if got := string(ppp.AppendPacketText(nil, ppp.ProtoIPCP, c.Pkt, h)); got != want {
 			t.Errorf("got  %s\nwant %s", got, want)
 		}
 	}
@@ -102,7 +61,7 @@ func TestAppendOptionText(t *testing.T) {
 // (10.0.2.2, giving pppd 10.0.2.15) would with this package.
 func TestCapturePeer(t *testing.T) {
 	c := readCapture(t)
-	pppdReq := c[0].pkt.Data() // <compress VJ 0f 01> <addr 0.0.0.0>
+	pppdReq := c[0].Pkt.Data() // <compress VJ 0f 01> <addr 0.0.0.0>
 	h := newHandler(t, Config{Local: netip4("10.0.2.2"), Remote: netip4("10.0.2.15")})
 	code, reply := h.CheckRequest(nil, pppdReq, false)
 	if want := raw(OptIPCompressionProtocol, 0x00, 0x2d, 0x0f, 0x01); code != rej || string(reply) != string(want) {

@@ -1,129 +1,36 @@
 package ipcp
 
 import (
-	"bytes"
 	"net/netip"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/pppssh/pppssh/internal/ncptest"
 	"github.com/pppssh/pppssh/ppp"
 )
 
-// wire joins two automata back to back in memory. Packets are queued rather
-// than delivered from inside Send, so that no automaton is entered while it
-// is sending.
-type wire struct {
-	a, b  *end
-	queue []queued
-	trace []string // "A>B [IPCP ConfReq id=0x1 <addr 192.0.2.1>]", …
-}
+// end is one side of an IPCP link under test (see internal/ncptest).
+type end = ncptest.End[*Handler, Negotiated]
 
-type queued struct {
-	toB bool
-	pkt []byte
-}
-
-func (w *wire) sendA(pkt []byte) { w.queue = append(w.queue, queued{true, bytes.Clone(pkt)}) }
-func (w *wire) sendB(pkt []byte) { w.queue = append(w.queue, queued{false, bytes.Clone(pkt)}) }
-
-// deliver passes the oldest queued packet on, then lets both owners act.
-func (w *wire) deliver() {
-	q := w.queue[0]
-	w.queue = w.queue[1:]
-	to, tag := w.b, "A>B "
-	if !q.toB {
-		to, tag = w.a, "B>A "
-	}
-	w.trace = append(w.trace, string(ppp.AppendPacketText([]byte(tag), ppp.ProtoIPCP, q.pkt, w.a.h)))
-	to.a.Input(q.pkt)
-	w.a.settle()
-	w.b.settle()
-}
-
-// end is one side of an IPCP link: an automaton with our Handler, owned by
-// the test as the link goroutine would own it.
-type end struct {
-	name  string
-	h     *Handler
-	a     *ppp.Automaton
-	timer time.Duration // its restart timer's arming, 0 when stopped
-
-	ups      []Negotiated // what Config.Up reported
-	downs    int
-	finished int
-	closing  string // a Close the owner must make once the automaton returns
-}
-
-func newEnd(t *testing.T, name string, c Config, send func([]byte)) *end {
-	e := &end{name: name}
-	c.Up = func(n Negotiated) {
-		e.ups = append(e.ups, n)
-		if n.Err != nil {
-			e.closing = n.Err.Error()
-		}
-	}
-	c.Down = func() { e.downs++ }
-	c.Finished = func() { e.finished++ }
-	e.h = newHandler(t, c)
-	e.a = ppp.NewAutomaton(ppp.Config{
-		Protocol: ppp.ProtoIPCP,
-		Handler:  e.h,
-		Send:     send,
-		Timer:    func(d time.Duration) { e.timer = d },
-	})
+// newEnd returns an end named name with a Handler for c, whose callbacks
+// report to the end.
+func newEnd(t *testing.T, name string, c Config) *end {
+	e := ncptest.NewEnd[*Handler](name, func(n Negotiated) error { return n.Err })
+	c.Up, c.Down, c.Finished = e.Up, e.Down, e.Finish
+	e.H = newHandler(t, c)
 	return e
 }
 
-// settle does what the owner does after each automaton call: the Close an
-// unusable Up asked for.
-func (e *end) settle() {
-	if r := e.closing; r != "" {
-		e.closing = ""
-		e.a.Close(r)
-	}
-}
-
 // runLink brings up IPCP between an end configured with ca and one with cb
-// and runs it until nothing is left to send and no restart timer is armed,
-// firing the timers when the wire is quiet, as the owners would.
-func runLink(t *testing.T, ca, cb Config) (a, b *end, w *wire) {
+// and runs it until nothing is left to send and no restart timer is armed.
+func runLink(t *testing.T, ca, cb Config) (a, b *end, w *ncptest.Wire[*Handler, Negotiated]) {
 	t.Helper()
-	w = &wire{}
-	a = newEnd(t, "A", ca, w.sendA)
-	b = newEnd(t, "B", cb, w.sendB)
-	w.a, w.b = a, b
-	for _, e := range []*end{a, b} {
-		e.a.Up()
-		e.a.Open()
-	}
-	t.Cleanup(func() {
-		if t.Failed() || testing.Verbose() {
-			t.Logf("trace:\n%s", strings.Join(w.trace, "\n"))
-		}
-	})
-	for steps := 0; ; steps++ {
-		if steps > 1000 {
-			t.Fatalf("the link did not settle: A %v, B %v", a.a.State(), b.a.State())
-		}
-		if len(w.queue) > 0 {
-			w.deliver()
-			continue
-		}
-		fired := false
-		for _, e := range []*end{a, b} {
-			if e.timer > 0 && e.a.State() != ppp.StateOpened {
-				e.a.Timeout()
-				e.settle()
-				fired = true
-				break
-			}
-		}
-		if !fired {
-			return a, b, w
-		}
-	}
+	a, b = newEnd(t, "A", ca), newEnd(t, "B", cb)
+	w = ncptest.NewWire(ppp.ProtoIPCP, a.H, a, b, ncptest.Setup{}, ncptest.Setup{})
+	w.Run(t)
+	return a, b, w
 }
 
 func TestLink(t *testing.T) {
@@ -174,18 +81,18 @@ func TestLink(t *testing.T) {
 				e    *end
 				want Negotiated
 			}{{a, tt.wantA}, {b, tt.wantB}} {
-				if s := c.e.a.State(); s != ppp.StateOpened {
-					t.Errorf("%s: state %v, want Opened (automaton: %v, ipcp: %v)", c.e.name, s, c.e.a.Err(), c.e.h.Err())
+				if s := c.e.A.State(); s != ppp.StateOpened {
+					t.Errorf("%s: state %v, want Opened (automaton: %v, ipcp: %v)", c.e.Name, s, c.e.A.Err(), c.e.H.Err())
 					continue
 				}
-				if len(c.e.ups) != 1 {
-					t.Fatalf("%s: %d Ups, want 1", c.e.name, len(c.e.ups))
+				if len(c.e.Ups) != 1 {
+					t.Fatalf("%s: %d Ups, want 1", c.e.Name, len(c.e.Ups))
 				}
-				if diff := cmp.Diff(c.want, c.e.ups[0], addrCmp, cmp.Comparer(errEqual)); diff != "" {
-					t.Errorf("%s: Negotiated (-want +got):\n%s", c.e.name, diff)
+				if diff := cmp.Diff(c.want, c.e.Ups[0], addrCmp, cmp.Comparer(errEqual)); diff != "" {
+					t.Errorf("%s: Negotiated (-want +got):\n%s", c.e.Name, diff)
 				}
-				if err := c.e.h.Err(); err != nil {
-					t.Errorf("%s: Err() = %v", c.e.name, err)
+				if err := c.e.H.Err(); err != nil {
+					t.Errorf("%s: Err() = %v", c.e.Name, err)
 				}
 			}
 		})
@@ -219,7 +126,7 @@ func TestLinkFailure(t *testing.T) {
 			a, b, w := runLink(t, tt.a, tt.b)
 			if tt.wantNaks > 0 {
 				naks := 0
-				for _, l := range w.trace {
+				for _, l := range w.Trace {
 					if strings.HasPrefix(l, "A>B [IPCP ConfNak") {
 						naks++
 					}
@@ -232,15 +139,15 @@ func TestLinkFailure(t *testing.T) {
 				e    *end
 				want error
 			}{{a, tt.wantA}, {b, tt.wantB}} {
-				if s := c.e.a.State(); s == ppp.StateOpened {
-					t.Errorf("%s: still Opened", c.e.name)
+				if s := c.e.A.State(); s == ppp.StateOpened {
+					t.Errorf("%s: still Opened", c.e.Name)
 				}
-				if diff := cmp.Diff(c.want, c.e.h.Err(), cmp.Comparer(errEqual)); diff != "" {
-					t.Errorf("%s: Err() (-want +got):\n%s", c.e.name, diff)
+				if diff := cmp.Diff(c.want, c.e.H.Err(), cmp.Comparer(errEqual)); diff != "" {
+					t.Errorf("%s: Err() (-want +got):\n%s", c.e.Name, diff)
 				}
-				for _, n := range c.e.ups {
+				for _, n := range c.e.Ups {
 					if n.Err == nil || n.Local.IsValid() || n.Peer.IsValid() {
-						t.Errorf("%s: Up reported %+v", c.e.name, n)
+						t.Errorf("%s: Up reported %+v", c.e.Name, n)
 					}
 				}
 			}
@@ -261,47 +168,41 @@ func (s stubborn) Rejected(opts []byte) error { return errBadReject }
 // Opened (Max-Configure, TO-), Err still explains the conflict that kept the
 // negotiation from converging, on both ends.
 func TestLinkStubbornPeer(t *testing.T) {
-	w := &wire{}
-	a := newEnd(t, "A", howto, w.sendA)
-	b := newEnd(t, "B", Config{Local: addr9, Remote: addr1}, w.sendB)
-	b.a = ppp.NewAutomaton(ppp.Config{Protocol: ppp.ProtoIPCP, Handler: stubborn{b.h}, Send: w.sendB,
-		Timer: func(d time.Duration) { b.timer = d }})
-	w.a, w.b = a, b
+	a, b := newEnd(t, "A", howto), newEnd(t, "B", Config{Local: addr9, Remote: addr1})
+	w := ncptest.NewWire(ppp.ProtoIPCP, a.H, a, b, ncptest.Setup{},
+		ncptest.Setup{Wrap: func(h ppp.Handler) ppp.Handler { return stubborn{h.(*Handler)} }})
 	for _, e := range []*end{a, b} {
-		e.a.Up()
-		e.a.Open()
+		e.A.Up()
+		e.A.Open()
 	}
 	// Run until B gives up; A, whose requests B keeps acknowledging, would
 	// go on until its owner gave up.
-	for steps := 0; b.finished == 0; steps++ {
+	for steps := 0; b.Finished == 0; steps++ {
 		if steps > 1000 {
-			t.Fatalf("B did not give up: A %v, B %v\n%s", a.a.State(), b.a.State(), strings.Join(w.trace, "\n"))
+			t.Fatalf("B did not give up: A %v, B %v\n%s", a.A.State(), b.A.State(), strings.Join(w.Trace, "\n"))
 		}
-		if len(w.queue) > 0 {
-			w.deliver()
-			continue
-		}
-		for _, e := range []*end{a, b} {
-			if e.timer > 0 {
-				e.a.Timeout()
+		if !w.Deliver() {
+			// Quiet: both restart timers fire.
+			for _, e := range []*end{a, b} {
+				w.Fire(func(x *end) bool { return x == e })
 			}
 		}
 	}
-	if len(a.ups)+len(b.ups) != 0 {
-		t.Errorf("A: %d Ups, B: %d Ups; want none", len(a.ups), len(b.ups))
+	if len(a.Ups)+len(b.Ups) != 0 {
+		t.Errorf("A: %d Ups, B: %d Ups; want none", len(a.Ups), len(b.Ups))
 	}
-	if b.a.Err() == nil {
+	if b.A.Err() == nil {
 		t.Error("B's automaton gave up without an error")
 	}
 	wantA := &AddressError{Problem: PeerAddressConflict, Ours: addr2, Theirs: addr9}
-	if diff := cmp.Diff(wantA, a.h.Err(), cmp.Comparer(errEqual)); diff != "" {
+	if diff := cmp.Diff(wantA, a.H.Err(), cmp.Comparer(errEqual)); diff != "" {
 		t.Errorf("A: Err() (-want +got):\n%s", diff)
 	}
 	wantB := &AddressError{Problem: LocalAddressConflict, Ours: addr9, Theirs: addr2}
-	if diff := cmp.Diff(wantB, b.h.Err(), cmp.Comparer(errEqual)); diff != "" {
+	if diff := cmp.Diff(wantB, b.H.Err(), cmp.Comparer(errEqual)); diff != "" {
 		t.Errorf("B: Err() (-want +got):\n%s", diff)
 	}
 	if testing.Verbose() || t.Failed() {
-		t.Logf("B: %v\ntrace:\n%s", b.a.Err(), strings.Join(w.trace, "\n"))
+		t.Logf("B: %v\ntrace:\n%s", b.A.Err(), strings.Join(w.Trace, "\n"))
 	}
 }
