@@ -140,6 +140,15 @@ func (h *Handler) AppendCodeText(b []byte, pkt ppp.Packet) []byte {
 	start := len(b)
 	d := pkt.Data()
 	switch c := pkt.Code(); c {
+	case ppp.CodeProtocolReject:
+		// A rejected PAP packet may carry a password: only the protocol
+		// and how many octets followed are shown.
+		if len(d) > 2 && ppp.Protocol(be16(d)) == ppp.ProtoPAP {
+			b = ppp.AppendHex(b, d[:2])
+			b = strconv.AppendInt(append(b, " <"...), int64(len(d)-2), 10)
+			b = append(b, " octets hidden>"...)
+			d = nil
+		}
 	case ppp.CodeEchoRequest, ppp.CodeEchoReply, ppp.CodeDiscardRequest:
 		if len(d) >= 4 {
 			b = append(b, " magic=0x"...)

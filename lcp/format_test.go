@@ -187,6 +187,9 @@ func TestAppendCodeText(t *testing.T) {
 		{packet(ppp.CodeEchoRequest, 0, nil), ""},
 		{packet(ppp.CodeEchoRequest, 0, cat(u32(1), long)), "magic=0x1" + hexRun(long[:32]) + " ..."},
 		{packet(ppp.CodeProtocolReject, 2, []byte{0x80, 0xfd, 1, 1, 0, 4}), "80 fd 01 01 00 04"},
+		// A rejected PAP Authenticate-Request: its password stays hidden.
+		{packet(ppp.CodeProtocolReject, 2, []byte{0xc0, 0x23, 1, 1, 0, 8, 1, 'a', 2, 'p', 'w'}), "c0 23 <9 octets hidden>"},
+		{packet(ppp.CodeProtocolReject, 2, []byte{0xc0, 0x23}), "c0 23"},
 		{packet(ppp.CodeIdentification, 3, cat(u32(0), []byte("pppd \"2.4.9\"\n\x01\xff"))), `magic=0x0 "pppd \"2.4.9\"\n\001\377"`},
 		{packet(ppp.CodeIdentification, 3, u32(7)), "magic=0x7"},
 		{packet(ppp.CodeIdentification, 3, []byte{1}), `"\001"`},

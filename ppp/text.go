@@ -10,6 +10,30 @@ import "strconv"
 //	[LCP TermReq id=0x2 "User request"]
 //	[LCP CodeRej id=0x3 0e 01 00 04]
 
+// PacketFormatter is implemented by the formatters of protocols whose
+// packets are not option negotiations, such as PAP and CHAP (package auth):
+// AppendPacketText hands them the whole packet.
+type PacketFormatter interface {
+	// AppendPacketText appends the text of pkt, from the opening bracket
+	// to the closing one, as AppendPacketText does.
+	AppendPacketText(b []byte, proto Protocol, pkt []byte) []byte
+}
+
+// appendPAPHidden prints a PAP packet without its Data, which may hold a
+// password: "[PAP code=0x1 id=0x2 len=13]".
+func appendPAPHidden(b, pkt []byte) []byte {
+	b = append(b, "[PAP"...)
+	if len(pkt) >= 4 {
+		b = append(b, " code=0x"...)
+		b = strconv.AppendUint(b, uint64(pkt[0]), 16)
+		b = append(b, " id=0x"...)
+		b = strconv.AppendUint(b, uint64(pkt[1]), 16)
+	}
+	b = append(b, " len="...)
+	b = strconv.AppendInt(b, int64(len(pkt)), 10)
+	return append(b, ']')
+}
+
 // maxLCPHex is how many trailing octets pppd prints for an LCP packet before
 // it writes " ..." (lcp_printpkt); the other protocols print them all.
 const maxLCPHex = 32
@@ -22,9 +46,18 @@ const maxLCPHex = 32
 // implements CodeFormatter, for the Data of codes beyond the seven shared
 // ones. Options f does not format print as pppd prints an unknown option,
 // every octet in hexadecimal ("< 0d 03 06>"). A packet whose Length is wrong
-// prints as "[LCP]" followed by its octets. AppendPacketText does not keep
-// pkt; it allocates only if b must grow.
+// prints as "[LCP]" followed by its octets. If f implements PacketFormatter,
+// it prints the whole packet instead. A PAP packet without one prints only
+// its code, identifier and length: an Authenticate-Request carries a
+// password. AppendPacketText does not keep pkt; it allocates only if b must
+// grow.
 func AppendPacketText(b []byte, proto Protocol, pkt []byte, f any) []byte {
+	if pf, ok := f.(PacketFormatter); ok {
+		return pf.AppendPacketText(b, proto, pkt)
+	}
+	if proto == ProtoPAP {
+		return appendPAPHidden(b, pkt)
+	}
 	b = append(b, '[')
 	b = append(b, proto.String()...)
 	p, err := ParsePacket(pkt)

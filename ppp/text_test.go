@@ -199,3 +199,30 @@ func TestPacketText(t *testing.T) {
 }
 
 func hexList(b []byte) string { return string(ppp.AppendHex(nil, b)) }
+
+// wholeText is a PacketFormatter that prints every packet as "[whole N]".
+type wholeText struct{}
+
+func (wholeText) AppendPacketText(b []byte, _ ppp.Protocol, pkt []byte) []byte {
+	return fmt.Appendf(b, "[whole %d]", len(pkt))
+}
+
+// TestPacketTextPAP checks that a PAP Authenticate-Request printed without
+// a formatter shows nothing of its password, and that a PacketFormatter
+// prints whole packets.
+func TestPacketTextPAP(t *testing.T) {
+	// Authenticate-Request id 2: Peer-ID "alice", Password "s3cr3t".
+	req := []byte{1, 2, 0, 17, 5, 'a', 'l', 'i', 'c', 'e', 6, 's', '3', 'c', 'r', '3', 't'}
+	got := string(ppp.AppendPacketText([]byte("sent "), ppp.ProtoPAP, req, nil))
+	if want := "sent [PAP code=0x1 id=0x2 len=17]"; got != want {
+		t.Errorf("PAP request printed as %q, want %q", got, want)
+	}
+	for _, short := range [][]byte{nil, {1, 2}} {
+		if got := string(ppp.AppendPacketText(nil, ppp.ProtoPAP, short, nil)); strings.Contains(got, "0x") {
+			t.Errorf("% x printed as %q, want only its length", short, got)
+		}
+	}
+	if got := string(ppp.AppendPacketText([]byte("rcvd "), ppp.ProtoCHAP, req, wholeText{})); got != "rcvd [whole 17]" {
+		t.Errorf("with a PacketFormatter: %q, want %q", got, "rcvd [whole 17]")
+	}
+}

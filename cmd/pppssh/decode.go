@@ -7,8 +7,8 @@ import (
 	"io"
 	"os"
 
+	"github.com/pppssh/pppssh/fuzz/peer"
 	"github.com/pppssh/pppssh/hdlc"
-	"github.com/pppssh/pppssh/ipcp"
 	"github.com/pppssh/pppssh/lcp"
 	"github.com/pppssh/pppssh/ppp"
 )
@@ -66,19 +66,6 @@ channel, then reading it:
 	if *fcs32 {
 		d.SetFCS(hdlc.FCS32)
 	}
-	// The handlers are used only to print their protocols' options.
-	lcpText := lcp.New(lcp.DefaultConfig())
-	ipcpText, _ := ipcp.New(ipcp.Config{})
-	formatter := func(p ppp.Protocol) any {
-		switch p {
-		case ppp.ProtoLCP:
-			return lcpText
-		case ppp.ProtoIPCP:
-			return ipcpText
-		}
-		return nil
-	}
-
 	var line []byte
 	shownGarbage := false
 	for {
@@ -103,7 +90,7 @@ channel, then reading it:
 		}
 		line = line[:0]
 		if proto.IsControl() {
-			line = ppp.AppendPacketText(line, proto, info, formatter(proto))
+			line = ppp.AppendPacketText(line, proto, info, peer.Formatter(proto))
 		} else {
 			line = fmt.Appendf(line, "[%v data, %d octets]", proto, len(info))
 		}

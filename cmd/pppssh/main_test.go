@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/pppssh/pppssh/hdlc"
 )
 
 // TestDecodeCapture decodes the octets a real pppd 2.4.9 wrote on its line
@@ -54,6 +56,24 @@ func TestDecodeShowsText(t *testing.T) {
 	}
 	if !strings.Contains(out.String(), `not PPP (50 octets before the first frame): "sudo: a terminal is required to read the password\n"`) {
 		t.Errorf("output does not show the text:\n%s", out.String())
+	}
+}
+
+// TestDecodeHidesPAPPassword decodes a line carrying a PAP
+// Authenticate-Request: the user shows, the password never does.
+func TestDecodeHidesPAPPassword(t *testing.T) {
+	req := []byte{0xc0, 0x23, 1, 2, 0, 17, 5, 'a', 'l', 'i', 'c', 'e', 6, 's', '3', 'c', 'r', '3', 't'}
+	f := t.TempDir() + "/line.raw"
+	if err := os.WriteFile(f, new(hdlc.Encoder).AppendFrame(nil, req), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var out, errOut bytes.Buffer
+	if code := run([]string{"decode", f}, &out, &errOut); code != exitOK {
+		t.Fatalf("exit %d: %s", code, errOut.String())
+	}
+	if !strings.Contains(out.String(), `[PAP AuthReq id=0x2 user="alice" password=<hidden>]`) || strings.Contains(out.String(), "s3cr3t") ||
+		strings.Contains(out.String(), "73 33 63") {
+		t.Errorf("decode of a PAP request:\n%s", out.String())
 	}
 }
 

@@ -9,8 +9,10 @@ import (
 	"sync"
 	"time"
 
+	"github.com/pppssh/pppssh/auth"
 	"github.com/pppssh/pppssh/hdlc"
 	"github.com/pppssh/pppssh/ipcp"
+	"github.com/pppssh/pppssh/ipv6cp"
 	"github.com/pppssh/pppssh/lcp"
 	"github.com/pppssh/pppssh/ppp"
 )
@@ -69,16 +71,31 @@ var (
 		}
 		return h
 	}()
+	ipv6cpFormatter = func() any {
+		// A fixed identifier: the handler is used only to print options,
+		// and must not draw random numbers for that.
+		h, err := ipv6cp.New(ipv6cp.Config{Local: ipv6cp.InterfaceID{7: 1}})
+		if err != nil {
+			panic(err)
+		}
+		return h
+	}()
 )
 
-// Formatter returns the value ppp.AppendPacketText takes to print the
-// options and codes of proto as pppd does, nil for protocols without one.
+// Formatter returns the value ppp.AppendPacketText takes to print packets
+// of proto as pppd does: the options and codes of LCP, IPCP and IPV6CP,
+// whole PAP and CHAP packets (never a PAP password); nil for protocols
+// without one.
 func Formatter(proto ppp.Protocol) any {
 	switch proto {
 	case ppp.ProtoLCP:
 		return lcpFormatter
 	case ppp.ProtoIPCP:
 		return ipcpFormatter
+	case ppp.ProtoIPV6CP:
+		return ipv6cpFormatter
+	case ppp.ProtoPAP, ppp.ProtoCHAP:
+		return auth.Formatter{}
 	}
 	return nil
 }
