@@ -12,6 +12,7 @@ import (
 
 	"github.com/pppssh/pppssh/hdlc"
 	"github.com/pppssh/pppssh/ipcp"
+	"github.com/pppssh/pppssh/ipv6cp"
 	"github.com/pppssh/pppssh/lcp"
 	"github.com/pppssh/pppssh/ppp"
 )
@@ -57,7 +58,8 @@ func (e *StreamError) Unwrap() error { return e.Err }
 // each batch to its device with one call.
 type PacketHandler interface {
 	// HandlePacket is called on the link's reader goroutine for every
-	// IPv4 packet (proto ppp.ProtoIPv4) received while IPCP is Opened.
+	// IPv4 packet (proto ppp.ProtoIPv4) received while IPCP is Opened and
+	// every IPv6 packet (ppp.ProtoIPv6) while IPV6CP is.
 	// pkt is a view of the decoder's buffer, valid only during the call:
 	// a handler that batches copies it. HandlePacket may deliver packets
 	// itself (when its batch is full) and may block while its device is
@@ -82,6 +84,20 @@ type Config struct {
 	// IPCP configures IPCP. Its Up, Down, Started and Finished callbacks
 	// belong to the link and are overwritten.
 	IPCP ipcp.Config
+	// NoIPCP leaves IPCP out (pppd's noip): IPv4 is not carried, and the
+	// peer's IPCP packets are Protocol-Rejected.
+	NoIPCP bool
+	// IPV6CP, if not nil, runs IPV6CP with this configuration (pppd's
+	// +ipv6) and carries IPv6 while it is Opened; nil leaves it out
+	// (noipv6), and the peer's IPV6CP packets are Protocol-Rejected. Its
+	// Up, Down, Started and Finished callbacks belong to the link. When
+	// its UseIPAddr is set and LocalIPv4 or RemoteIPv4 is unset, IPCP's
+	// Local and Remote are used.
+	//
+	// The link stays up while either network protocol is running; when
+	// the last one has finished, LCP is closed ("No network protocols
+	// running"), as pppd does.
+	IPV6CP *ipv6cp.Config
 
 	// RestartInterval, MaxConfigure, MaxTerminate, MaxFailure, Passive
 	// and Silent configure both automata (pppd's lcp-restart,
@@ -114,11 +130,13 @@ type EventKind uint8
 
 // Kinds of Event.
 const (
-	EventPhase    EventKind = iota + 1 // the link entered Event.Phase
-	EventLCPUp                         // LCP reached Opened; Event.LCP holds the results
-	EventLCPDown                       // LCP left Opened
-	EventIPCPUp                        // IPCP reached Opened; Event.IPCP holds the addresses
-	EventIPCPDown                      // IPCP left Opened
+	EventPhase      EventKind = iota + 1 // the link entered Event.Phase
+	EventLCPUp                           // LCP reached Opened; Event.LCP holds the results
+	EventLCPDown                         // LCP left Opened
+	EventIPCPUp                          // IPCP reached Opened; Event.IPCP holds the addresses
+	EventIPCPDown                        // IPCP left Opened
+	EventIPV6CPUp                        // IPV6CP reached Opened; Event.IPV6CP holds the interface identifiers
+	EventIPV6CPDown                      // IPV6CP left Opened
 )
 
 // Event is a change of the link's state, delivered to Config.Events.
@@ -127,6 +145,8 @@ type Event struct {
 	Phase ppp.Phase       // the phase after the event
 	LCP   lcp.Negotiated  // for EventLCPUp
 	IPCP  ipcp.Negotiated // for EventIPCPUp
+	// IPV6CP is for EventIPV6CPUp.
+	IPV6CP ipv6cp.Negotiated
 }
 
 // Counters counts what crossed the link. All fields count since New.
@@ -152,9 +172,12 @@ type Status struct {
 	IPCPState ppp.State
 	LCP       lcp.Negotiated  // valid while LCPState is Opened
 	IPCP      ipcp.Negotiated // valid while IPCPState is Opened
-	RTT       lcp.RTTStats    // Echo round-trip times since LCP last opened
-	Framing   hdlc.Stats      // the decoder's counters
-	Counters  Counters
+	// IPV6CPState is Initial when IPV6CP is not configured.
+	IPV6CPState ppp.State
+	IPV6CP      ipv6cp.Negotiated // valid while IPV6CPState is Opened
+	RTT         lcp.RTTStats      // Echo round-trip times since LCP last opened
+	Framing     hdlc.Stats        // the decoder's counters
+	Counters    Counters
 }
 
 type counters struct {
@@ -204,6 +227,9 @@ type Link struct {
 	ipcpA     *ppp.Automaton
 	lcpT      *time.Timer
 	ipcpT     *time.Timer
+	ipv6H     *ipv6cp.Handler // nil when IPV6CP is not configured
+	ipv6A     *ppp.Automaton  // nil when IPV6CP is not configured
+	ipv6T     *time.Timer
 	echo      *time.Ticker
 	phase     ppp.Phase
 	later     []func() // automaton calls deferred until the current one returns
@@ -229,7 +255,8 @@ type Link struct {
 	wbuf    []byte
 	hdr     [MaxHeaderLen]byte
 
-	ipOpen atomic.Bool // IPCP is Opened: IPv4 flows
+	ipOpen  atomic.Bool // IPCP is Opened: IPv4 flows
+	ip6Open atomic.Bool // IPV6CP is Opened: IPv6 flows
 	// rxFCS32 is set while LCP is Opened with the 32-bit FCS agreed for
 	// what the peer sends: the reader then drops frames other than LCP
 	// that carry the 16-bit one.
@@ -315,13 +342,14 @@ func (l *Link) Status() Status {
 	return s
 }
 
-// WritePacket frames an IP packet and writes it to the stream. It drops the
-// packet and returns nil when IPCP is not Opened or the packet exceeds the
-// peer's MRU (both counted), so a caller pumping packets need not care about
-// the link's phase. It returns a *StreamError if the write fails. It may
-// be called from any goroutine; it must not keep pkt.
+// WritePacket frames an IP packet of proto (ppp.ProtoIPv4 or ppp.ProtoIPv6)
+// and writes it to the stream. It drops the packet and returns nil when
+// proto's control protocol (IPCP, IPV6CP) is not Opened or the packet
+// exceeds the peer's MRU (both counted), so a caller pumping packets need
+// not care about the link's phase. It returns a *StreamError if the write
+// fails. It may be called from any goroutine; it must not keep pkt.
 func (l *Link) WritePacket(proto ppp.Protocol, pkt []byte) error {
-	if proto != ppp.ProtoIPv4 || !l.ipOpen.Load() {
+	if !l.flowing(proto) {
 		l.n.dropNotOpen.Add(1)
 		return nil
 	}
@@ -338,9 +366,9 @@ func (l *Link) WritePacket(proto ppp.Protocol, pkt []byte) error {
 // WritePackets frames a batch of IP packets, bufs[i][offset:offset+sizes[i]],
 // and writes them to the stream in as few writes as MaxBatchWrite allows
 // (one for a typical batch), the frames sharing their flags. Like
-// WritePacket it drops, counts and skips packets when IPCP is not Opened or
-// a packet exceeds the peer's MRU, and returns a *StreamError if a write
-// fails. It writes each packet's PPP header into the MaxHeaderLen
+// WritePacket it drops, counts and skips packets when their control
+// protocol is not Opened or a packet exceeds the peer's MRU, and returns a
+// *StreamError if a write fails. It writes each packet's PPP header into the MaxHeaderLen
 // octets before it, so offset must be at least MaxHeaderLen; it keeps no
 // buffer. It may be called from any goroutine. The transmit lock is taken
 // for each write and released between them, so control packets interleave
@@ -351,7 +379,7 @@ func (l *Link) WritePackets(proto ppp.Protocol, bufs [][]byte, sizes []int, offs
 		return fmt.Errorf("link: WritePackets offset %d leaves no room for the PPP header; leave at least %d octets before each packet", offset, MaxHeaderLen)
 	}
 	for i := 0; i < len(bufs); {
-		if proto != ppp.ProtoIPv4 || !l.ipOpen.Load() {
+		if !l.flowing(proto) {
 			l.n.dropNotOpen.Add(uint64(len(bufs) - i))
 			return nil
 		}
@@ -362,6 +390,18 @@ func (l *Link) WritePackets(proto ppp.Protocol, bufs [][]byte, sizes []int, offs
 		}
 	}
 	return nil
+}
+
+// flowing reports whether packets of proto are carried: IPv4 while IPCP is
+// Opened, IPv6 while IPV6CP is. The reader and writers may call it.
+func (l *Link) flowing(proto ppp.Protocol) bool {
+	switch proto {
+	case ppp.ProtoIPv4:
+		return l.ipOpen.Load()
+	case ppp.ProtoIPv6:
+		return l.ip6Open.Load()
+	}
+	return false
 }
 
 // writeBatch frames packets from bufs[i] on into one write of at most
@@ -431,7 +471,8 @@ func (l *Link) sendControl(proto ppp.Protocol, pkt []byte) {
 
 // Run speaks PPP on the stream until the link ends, and returns why: a
 // *ppp.NegotiationError (the peer terminated the link, refused our options
-// or stopped answering), an *lcp.EchoTimeoutError, an *ipcp.AddressError, a
+// or stopped answering), an *lcp.EchoTimeoutError, an *ipcp.AddressError or
+// *ipv6cp.IdentifierError (from the last network protocol to finish), a
 // *StreamError, ErrClosed after Close, or the context's error. It closes the
 // stream before it returns, and returns only after every goroutine it started
 // has ended. Run may be called once.
@@ -480,6 +521,8 @@ func (l *Link) Run(ctx context.Context) error {
 			l.lcpA.Timeout()
 		case <-l.ipcpT.C:
 			l.ipcpA.Timeout()
+		case <-l.ipv6T.C:
+			l.ipv6A.Timeout()
 		case <-echoC:
 			if err := l.lcpH.EchoTimer(l.lcpA); err != nil {
 				l.fail(err)
@@ -633,7 +676,7 @@ func (l *Link) setup() {
 	icfg.Up = l.ipcpUp
 	icfg.Down = l.ipcpDown
 	icfg.Started = nil
-	icfg.Finished = l.ipcpFinished
+	icfg.Finished = l.ncpFinished
 	h, err := ipcp.New(icfg)
 	if err != nil {
 		// An invalid address in the configuration: refuse IPCP with the
@@ -645,8 +688,46 @@ func (l *Link) setup() {
 
 	l.lcpT = newStoppedTimer()
 	l.ipcpT = newStoppedTimer()
+	l.ipv6T = newStoppedTimer()
 	l.lcpA = ppp.NewAutomaton(l.automatonConfig(ppp.ProtoLCP, l.lcpH, l.lcpT))
 	l.ipcpA = ppp.NewAutomaton(l.automatonConfig(ppp.ProtoIPCP, l.ipcpH, l.ipcpT))
+
+	if l.cfg.IPV6CP != nil {
+		vcfg := *l.cfg.IPV6CP
+		vcfg.Up = l.ipv6cpUp
+		vcfg.Down = l.ipv6cpDown
+		vcfg.Started = nil
+		vcfg.Finished = l.ncpFinished
+		if vcfg.UseIPAddr {
+			if !vcfg.LocalIPv4.IsValid() {
+				vcfg.LocalIPv4 = l.cfg.IPCP.Local
+			}
+			if !vcfg.RemoteIPv4.IsValid() {
+				vcfg.RemoteIPv4 = l.cfg.IPCP.Remote
+			}
+		}
+		h, err := ipv6cp.New(vcfg)
+		if err != nil {
+			// No identifier could be drawn or derived: refuse IPV6CP
+			// with the reason rather than panic; Run reports it.
+			l.fail(err)
+			h, _ = ipv6cp.New(ipv6cp.Config{Local: ipv6cp.InterfaceID{7: 1}, Up: vcfg.Up, Down: vcfg.Down, Finished: vcfg.Finished})
+		}
+		l.ipv6H = h
+		l.ipv6A = ppp.NewAutomaton(l.automatonConfig(ppp.ProtoIPV6CP, l.ipv6H, l.ipv6T))
+	}
+}
+
+// ncps returns the automata of the network protocols the link runs.
+func (l *Link) ncps() []*ppp.Automaton {
+	var a []*ppp.Automaton
+	if !l.cfg.NoIPCP {
+		a = append(a, l.ipcpA)
+	}
+	if l.ipv6A != nil {
+		a = append(a, l.ipv6A)
+	}
+	return a
 }
 
 func newStoppedTimer() *time.Timer {
@@ -691,6 +772,7 @@ func (l *Link) sendLimit() int {
 func (l *Link) stopTimers() {
 	l.lcpT.Stop()
 	l.ipcpT.Stop()
+	l.ipv6T.Stop()
 	if l.echo != nil {
 		l.echo.Stop()
 		l.echo = nil
@@ -725,6 +807,9 @@ func (l *Link) settle() {
 	l.st.Phase = l.phase
 	l.st.LCPState = l.lcpA.State()
 	l.st.IPCPState = l.ipcpA.State()
+	if l.ipv6A != nil {
+		l.st.IPV6CPState = l.ipv6A.State()
+	}
 	l.st.RTT = l.lcpH.RTT()
 	l.mu.Unlock()
 }
@@ -759,10 +844,13 @@ func (l *Link) input(m ctlMsg) {
 		// Non-LCP packets are silently discarded outside the Network
 		// phase (RFC 1661 section 3.4).
 		l.n.dropNotOpen.Add(1)
-	case m.proto == ppp.ProtoIPCP:
+	case m.proto == ppp.ProtoIPCP && !l.cfg.NoIPCP:
 		l.ipcpA.Input(m.info)
-	case m.proto == ppp.ProtoIPv4:
-		// IPCP is not Opened (the reader passes IPv4 on when it is).
+	case m.proto == ppp.ProtoIPV6CP && l.ipv6A != nil:
+		l.ipv6A.Input(m.info)
+	case m.proto == ppp.ProtoIPv4 && !l.cfg.NoIPCP, m.proto == ppp.ProtoIPv6 && l.ipv6A != nil:
+		// Its protocol is not Opened (the reader passes the packets
+		// on when it is).
 		l.n.dropNotOpen.Add(1)
 	default:
 		l.protocolReject(m.proto, m.info)
@@ -795,6 +883,10 @@ func (l *Link) protocolRejected(proto ppp.Protocol, _ []byte) {
 		l.later = append(l.later, func() { l.lcpA.Close("LCP protocol-rejected") })
 	case ppp.ProtoIPCP, ppp.ProtoIPv4:
 		l.later = append(l.later, l.ipcpA.ProtocolRejected)
+	case ppp.ProtoIPV6CP, ppp.ProtoIPv6:
+		if l.ipv6A != nil {
+			l.later = append(l.later, l.ipv6A.ProtocolRejected)
+		}
 	default:
 		l.log.Debug("peer rejected protocol " + proto.String() + ", which we do not send")
 	}
@@ -819,12 +911,21 @@ func (l *Link) lcpUp(n lcp.Negotiated) {
 	l.emit(Event{Kind: EventLCPUp, LCP: n})
 	// tlu: the link enters the Network phase and the NCPs start.
 	l.setPhase(ppp.PhaseNetwork)
-	l.ipcpA.Open()
-	l.ipcpA.Up()
+	ncps := l.ncps()
+	if len(ncps) == 0 {
+		l.fail(errors.New("link: no network protocol to run: both IPv4 (noip) and IPv6 (noipv6) are off"))
+		l.later = append(l.later, func() { l.lcpA.Close("No network protocols running") })
+	}
+	for _, a := range ncps {
+		a.Open()
+		a.Up()
+	}
 }
 
 func (l *Link) lcpDown() {
-	l.ipcpA.Down()
+	for _, a := range l.ncps() {
+		a.Down()
+	}
 	if l.echo != nil {
 		l.echo.Stop()
 		l.echo = nil
@@ -900,14 +1001,53 @@ func (l *Link) ipcpDown() {
 	}
 }
 
-// ipcpFinished closes LCP when its only network protocol finished while the
-// link is up, as pppd does ("No network protocols running").
-func (l *Link) ipcpFinished() {
-	l.fail(l.ipcpH.Err())
-	l.fail(l.ipcpA.Err())
+// ncpFinished is the tlf of a network protocol. Once the automaton call has
+// returned, LCP is closed if no network protocol is running any more while
+// the link is up, as pppd does ("No network protocols running"); the
+// protocols' reasons are then the link's.
+func (l *Link) ncpFinished() {
 	l.later = append(l.later, func() {
-		if l.lcpA.State() == ppp.StateOpened {
-			l.lcpA.Close("No network protocols running")
+		if l.lcpA.State() != ppp.StateOpened {
+			return
 		}
+		for _, a := range l.ncps() {
+			switch a.State() {
+			case ppp.StateInitial, ppp.StateStarting, ppp.StateClosed, ppp.StateStopped:
+			default:
+				return // still running
+			}
+		}
+		if !l.cfg.NoIPCP {
+			l.fail(l.ipcpH.Err())
+			l.fail(l.ipcpA.Err())
+		}
+		if l.ipv6A != nil {
+			l.fail(l.ipv6H.Err())
+			l.fail(l.ipv6A.Err())
+		}
+		l.lcpA.Close("No network protocols running")
 	})
+}
+
+func (l *Link) ipv6cpUp(n ipv6cp.Negotiated) {
+	if n.Err != nil {
+		l.log.Warn("IPV6CP: " + n.Err.Error())
+		reason := n.Err.Error()
+		l.later = append(l.later, func() { l.ipv6A.Close(reason) })
+		return
+	}
+	l.mu.Lock()
+	l.st.IPV6CP = n
+	l.mu.Unlock()
+	l.log.Info("local  LL address " + n.LocalAddr().String())
+	l.log.Info("remote LL address " + n.PeerAddr().String())
+	l.ip6Open.Store(true)
+	l.emit(Event{Kind: EventIPV6CPUp, IPV6CP: n})
+}
+
+func (l *Link) ipv6cpDown() {
+	// As for IPCP: no Down event without an Up event.
+	if l.ip6Open.Swap(false) {
+		l.emit(Event{Kind: EventIPV6CPDown})
+	}
 }

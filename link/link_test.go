@@ -71,15 +71,18 @@ type end struct {
 // packetSink keeps the packets handed to it until Flush, as a batching
 // handler does: a test sees only flushed packets.
 type packetSink struct {
-	mu      sync.Mutex
-	pending [][]byte
-	pkts    [][]byte
-	flushes int // Flush calls that delivered packets
+	mu       sync.Mutex
+	pending  [][]byte
+	pendingP []ppp.Protocol
+	pkts     [][]byte
+	protos   []ppp.Protocol // the protocol of each of pkts
+	flushes  int            // Flush calls that delivered packets
 }
 
-func (s *packetSink) HandlePacket(_ ppp.Protocol, pkt []byte) {
+func (s *packetSink) HandlePacket(proto ppp.Protocol, pkt []byte) {
 	s.mu.Lock()
 	s.pending = append(s.pending, bytes.Clone(pkt))
+	s.pendingP = append(s.pendingP, proto)
 	s.mu.Unlock()
 }
 
@@ -89,8 +92,16 @@ func (s *packetSink) Flush() {
 		s.flushes++
 	}
 	s.pkts = append(s.pkts, s.pending...)
-	s.pending = nil
+	s.protos = append(s.protos, s.pendingP...)
+	s.pending, s.pendingP = nil, nil
 	s.mu.Unlock()
+}
+
+// gotProtos returns the protocols of the packets got returns.
+func (s *packetSink) gotProtos() []ppp.Protocol {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.protos
 }
 
 func (s *packetSink) got() [][]byte {

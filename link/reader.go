@@ -40,7 +40,7 @@ func (l *Link) readLoop() {
 			l.n.dropFCS.Add(1)
 			continue
 		}
-		if proto == ppp.ProtoIPv4 && l.ipOpen.Load() {
+		if (proto == ppp.ProtoIPv4 || proto == ppp.ProtoIPv6) && l.flowing(proto) {
 			l.n.packetsIn.Add(1)
 			if h != nil {
 				h.HandlePacket(proto, info)
