@@ -1,10 +1,8 @@
 package fuzz
 
 import (
-	"bufio"
 	"bytes"
 	"context"
-	"encoding/hex"
 	"flag"
 	"fmt"
 	"net"
@@ -17,6 +15,7 @@ import (
 	"testing/synctest"
 	"time"
 
+	"github.com/pppssh/pppssh/internal/linecap"
 	"github.com/pppssh/pppssh/ipcp"
 	"github.com/pppssh/pppssh/lcp"
 	"github.com/pppssh/pppssh/link"
@@ -183,33 +182,11 @@ func peerConfig(fcs32, echo bool, mru uint16) link.Config {
 	return link.Config{LCP: &lc, IPCP: ipcp.Config{Local: theirAddr, Remote: ourAddr}}
 }
 
-// interopRecord is one line of interop's capture: a write of our link
-// (tx) or a read of pppd's octets (rx).
-type interopRecord struct {
-	tx   bool
-	data []byte
-}
-
-func readInterop(t *testing.T) []interopRecord {
+func readInterop(t *testing.T) []linecap.Record {
 	t.Helper()
-	b, err := os.ReadFile(interopCapture)
+	recs, err := linecap.Read(interopCapture)
 	if err != nil {
 		t.Fatal(err)
-	}
-	var recs []interopRecord
-	sc := bufio.NewScanner(bytes.NewReader(b))
-	sc.Buffer(nil, 1<<20)
-	for sc.Scan() {
-		line := sc.Text()
-		if line == "" || strings.HasPrefix(line, "#") {
-			continue
-		}
-		dir, h, _ := strings.Cut(line, " ")
-		data, err := hex.DecodeString(h)
-		if err != nil || (dir != "tx" && dir != "rx") {
-			t.Fatalf("%s: bad line %q", interopCapture, line)
-		}
-		recs = append(recs, interopRecord{tx: dir == "tx", data: data})
 	}
 	return recs
 }
@@ -250,8 +227,8 @@ func linkStreamSeeds(t *testing.T) (map[string]linkStreamSeed, []peerTraffic) {
 	// pppd's Configure-Ack matches.
 	w := scriptWriter{b: []byte{0, 0}}
 	for _, r := range readInterop(t) {
-		if !r.tx {
-			w.raw(r.data)
+		if !r.TX {
+			w.raw(r.Data)
 		}
 	}
 	seeds["pppd-2.4.9-link"] = linkStreamSeed{script: w.b, opens: true}

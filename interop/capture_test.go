@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"errors"
 	"flag"
-	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -13,6 +12,7 @@ import (
 	"github.com/google/gopacket"
 	"github.com/google/gopacket/layers"
 
+	"github.com/pppssh/pppssh/internal/linecap"
 	"github.com/pppssh/pppssh/ipcp"
 	"github.com/pppssh/pppssh/lcp"
 	"github.com/pppssh/pppssh/link"
@@ -63,13 +63,8 @@ func TestCapture(t *testing.T) {
 	checkCapture(t, recs, log)
 	if *update && !t.Failed() {
 		var b bytes.Buffer
-		b.WriteString(captureHeader)
-		for _, r := range recs {
-			dir := "rx"
-			if r.tx {
-				dir = "tx"
-			}
-			fmt.Fprintf(&b, "%s %x\n", dir, r.data)
+		if err := linecap.Write(&b, captureHeader, recs); err != nil {
+			t.Fatal(err)
 		}
 		if err := os.WriteFile(captureFile, b.Bytes(), 0o644); err != nil {
 			t.Fatal(err)
@@ -111,7 +106,7 @@ func pppdLog(console string) string {
 // keep their full header, and our IPv4 frames are compressed as agreed; the
 // UDP datagram we sent to the echo service came back, as gopacket decodes
 // both.
-func checkCapture(t *testing.T, recs []record, log string) {
+func checkCapture(t *testing.T, recs []linecap.Record, log string) {
 	t.Helper()
 	var sent, rcvd []string
 	for _, l := range pppdLines(log) {
@@ -131,7 +126,7 @@ func checkCapture(t *testing.T, recs []record, log string) {
 		{true, "our", rcvd, "rcvd "},
 		{false, "pppd's", sent, "sent "},
 	} {
-		frames, st := decodeStream(t, stream(recs, dir.tx))
+		frames, st := decodeStream(t, linecap.Stream(recs, dir.tx))
 		if st.BadFCS+st.Short+st.Aborted+st.Oversized != 0 || st.Outside != 0 {
 			t.Errorf("%s stream: decoder counters %+v, want only good frames", dir.who, st)
 		}

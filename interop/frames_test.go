@@ -12,6 +12,7 @@ import (
 	"github.com/google/gopacket/layers"
 
 	"github.com/pppssh/pppssh/hdlc"
+	"github.com/pppssh/pppssh/internal/linecap"
 	"github.com/pppssh/pppssh/ppp"
 )
 
@@ -112,7 +113,7 @@ func udpEcho(ctx context.Context, o *ours, local, peer netip.Addr, size int) err
 	}
 	for {
 		recs, next := o.tap.capture()
-		frames, _ := decodeStreamQuiet(stream(recs, false))
+		frames, _ := decodeStreamQuiet(linecap.Stream(recs, false))
 		for _, f := range frames {
 			if f.proto != ppp.ProtoIPv4 {
 				continue

@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pppssh/pppssh/internal/linecap"
 	"github.com/pppssh/pppssh/internal/pppdvm"
 	"github.com/pppssh/pppssh/ipcp"
 	"github.com/pppssh/pppssh/link"
@@ -53,12 +54,6 @@ func startPPPD(t *testing.T, args ...string) *pppdvm.VM {
 	return vm
 }
 
-// record is one read or write on the line, as the tap saw it.
-type record struct {
-	tx   bool // written by us; otherwise read from pppd
-	data []byte
-}
-
 // tap sits between our link and the line. It records every octet in both
 // directions, can mute our side (writes are dropped, reads go on, as a
 // stream whose sending half died), and signals every read.
@@ -67,7 +62,7 @@ type tap struct {
 	mute atomic.Bool
 
 	mu      sync.Mutex
-	records []record
+	records []linecap.Record
 	read    chan struct{} // closed and replaced after every read
 }
 
@@ -77,7 +72,7 @@ func (t *tap) Read(p []byte) (int, error) {
 	n, err := t.Conn.Read(p)
 	t.mu.Lock()
 	if n > 0 {
-		t.records = append(t.records, record{data: bytes.Clone(p[:n])})
+		t.records = append(t.records, linecap.Record{Data: bytes.Clone(p[:n])})
 	}
 	close(t.read)
 	t.read = make(chan struct{})
@@ -92,7 +87,7 @@ func (t *tap) Write(p []byte) (int, error) {
 	n, err := t.Conn.Write(p)
 	if n > 0 {
 		t.mu.Lock()
-		t.records = append(t.records, record{tx: true, data: bytes.Clone(p[:n])})
+		t.records = append(t.records, linecap.Record{TX: true, Data: bytes.Clone(p[:n])})
 		t.mu.Unlock()
 	}
 	return n, err
@@ -100,21 +95,10 @@ func (t *tap) Write(p []byte) (int, error) {
 
 // capture returns what was recorded so far and a channel closed at the
 // next read.
-func (t *tap) capture() ([]record, <-chan struct{}) {
+func (t *tap) capture() ([]linecap.Record, <-chan struct{}) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	return append([]record(nil), t.records...), t.read
-}
-
-// stream returns the octets of one direction, concatenated.
-func stream(rs []record, tx bool) []byte {
-	var b []byte
-	for _, r := range rs {
-		if r.tx == tx {
-			b = append(b, r.data...)
-		}
-	}
-	return b
+	return append([]linecap.Record(nil), t.records...), t.read
 }
 
 // ours is our end of the line: a link.Link on a tap of the VM's line.

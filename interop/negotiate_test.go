@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pppssh/pppssh/internal/linecap"
 	"github.com/pppssh/pppssh/ipcp"
 	"github.com/pppssh/pppssh/lcp"
 	"github.com/pppssh/pppssh/link"
@@ -211,7 +212,7 @@ func TestOptionVariants(t *testing.T) {
 			}
 			s := o.l.Status()
 			recs, _ := o.tap.capture()
-			rxRaw, txRaw := stream(recs, false), stream(recs, true)
+			rxRaw, txRaw := linecap.Stream(recs, false), linecap.Stream(recs, true)
 			rx, _ := decodeStream(t, rxRaw)
 			tx, _ := decodeStream(t, txRaw)
 			tc.check(t, s.LCP, rx, tx, rxRaw, txRaw, vm.Log())

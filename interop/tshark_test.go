@@ -1,9 +1,7 @@
 package interop
 
 import (
-	"bufio"
 	"bytes"
-	"encoding/hex"
 	"fmt"
 	"os"
 	"os/exec"
@@ -15,6 +13,8 @@ import (
 	"github.com/google/gopacket"
 	"github.com/google/gopacket/layers"
 	"github.com/google/gopacket/pcapgo"
+
+	"github.com/pppssh/pppssh/internal/linecap"
 )
 
 // userDLT is the pcap link type of the files given to tshark: DLT_USER0,
@@ -31,26 +31,11 @@ var tsharkPrefs = []string{
 }
 
 // readCapture reads a capture file in the format of captureFile.
-func readCapture(t *testing.T, name string) []record {
+func readCapture(t *testing.T, name string) []linecap.Record {
 	t.Helper()
-	b, err := os.ReadFile(name)
+	recs, err := linecap.Read(name)
 	if err != nil {
 		t.Fatal(err)
-	}
-	var recs []record
-	sc := bufio.NewScanner(bytes.NewReader(b))
-	sc.Buffer(nil, 1<<20)
-	for sc.Scan() {
-		line := sc.Text()
-		if line == "" || strings.HasPrefix(line, "#") {
-			continue
-		}
-		dir, h, ok := strings.Cut(line, " ")
-		data, err := hex.DecodeString(h)
-		if !ok || (dir != "tx" && dir != "rx") || err != nil {
-			t.Fatalf("%s: bad line %q", name, line)
-		}
-		recs = append(recs, record{tx: dir == "tx", data: data})
 	}
 	return recs
 }
@@ -163,7 +148,7 @@ func TestCaptureTshark(t *testing.T) {
 			"Code: Termination Ack (6)",
 		}},
 	} {
-		octets := stream(recs, d.tx)
+		octets := linecap.Stream(recs, d.tx)
 		raw := rawFrames(octets)
 		ours, _ := decodeStream(t, octets)
 		name := filepath.Join(dir, strings.TrimSuffix(d.who, "'s")+".pcap")
