@@ -1,5 +1,6 @@
 // Package tunnel runs pppssh's tunnel: a PPP link (package link) over a byte
-// stream, and the IPv4 packets it carries moved to and from a packet
+// stream, and the IP packets it carries (IPv4, and IPv6 when the link runs
+// IPV6CP) moved to and from a packet
 // Device, in batches and without allocating per packet. It also holds the
 // kernel side: a TUN device and the host configuration (addresses, routes,
 // proxy ARP, ip-up and ip-down hooks) behind the Host interface.
@@ -16,17 +17,17 @@
 //
 // Device to peer: the engine's pump goroutine reads up to BatchSize packets
 // from the Device in one Read, each behind Headroom octets of its buffer. It
-// drops what is not IPv4 (counted; IPv6 has no network protocol on the link
-// yet), clamps the TCP MSS of SYNs if asked to (ClampMSS), and hands the
-// batch to link.WritePackets. That writes each packet's PPP header into the
+// drops what is neither IPv4 nor IPv6 (counted), clamps the TCP MSS of IPv4
+// SYNs if asked to (ClampMSS), and hands the batch to link.WritePackets (one
+// call per run of one IP version, so that mixed packets keep their order). That writes each packet's PPP header into the
 // headroom, frames the packets one after another into one buffer with the
 // negotiated ACCM, PFC, ACFC and FCS, the frames sharing their flags, and
 // hands the stream one write per batch, of at most link.MaxBatchWrite octets.
 //
 // Peer to device: the link's reader goroutine decodes the stream in reads
-// of up to 64 KiB. It passes each IPv4 packet to the engine's receiver,
-// which copies it behind Headroom into a buffer of its batch and clamps its
-// MSS; the batch goes to the Device in one Write when it is full, or when
+// of up to 64 KiB. It passes each IP packet to the engine's receiver,
+// which copies it behind Headroom into a buffer of its batch and clamps an
+// IPv4 SYN's MSS; the batch goes to the Device in one Write when it is full, or when
 // the reader is about to read the stream again, which may block.
 //
 // # Goroutines

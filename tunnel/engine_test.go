@@ -386,9 +386,9 @@ func TestHostUpFails(t *testing.T) {
 	})
 }
 
-// TestDrops: packets that are not IPv4 and truncated packets read from the
-// device are dropped and counted; a packet over the peer's MRU is dropped
-// by the link.
+// TestDrops: packets that are not IP and truncated packets read from the
+// device are dropped and counted; an IPv6 packet while the link runs no
+// IPV6CP and a packet over the peer's MRU are dropped by the link.
 func TestDrops(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		a, b := startPair(t.Context(), tunnel.Config{MTU: 2000}, tunnel.Config{})
@@ -396,8 +396,10 @@ func TestDrops(t *testing.T) {
 		b.waitUp(t)
 		v6 := make([]byte, 60)
 		v6[0] = 0x60
+		notIP := make([]byte, 60)
+		notIP[0] = 0x50
 		good := udpPacket(addrA, addrB, 200, 1)
-		for _, p := range [][]byte{v6, good[:100], {}, udpPacket(addrA, addrB, 1501, 0), good} {
+		for _, p := range [][]byte{v6, notIP, good[:100], {}, udpPacket(addrA, addrB, 1501, 0), good} {
 			a.dev.Outbound <- p
 		}
 		got := receive(t, b.dev, 1)
@@ -411,12 +413,12 @@ func TestDrops(t *testing.T) {
 		default:
 		}
 		s := a.eng.Status()
-		if s.Device.DropNotIPv4 != 1 || s.Device.DropMalformed != 2 || s.Counters.DropTooBig != 1 {
-			t.Errorf("drops: not IPv4 %d, malformed %d, too big %d; want 1, 2, 1",
-				s.Device.DropNotIPv4, s.Device.DropMalformed, s.Counters.DropTooBig)
+		if s.Device.DropNotIP != 1 || s.Device.DropMalformed != 2 || s.Counters.DropTooBig != 1 || s.Counters.DropNotOpen != 1 {
+			t.Errorf("drops: not IP %d, malformed %d, too big %d, IPv6 not open %d; want 1, 2, 1, 1",
+				s.Device.DropNotIP, s.Device.DropMalformed, s.Counters.DropTooBig, s.Counters.DropNotOpen)
 		}
-		if s.Device.PacketsRead != 5 {
-			t.Errorf("PacketsRead %d, want 5", s.Device.PacketsRead)
+		if s.Device.PacketsRead != 6 {
+			t.Errorf("PacketsRead %d, want 6", s.Device.PacketsRead)
 		}
 		stopPair(t, a, b)
 	})

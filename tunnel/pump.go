@@ -16,11 +16,11 @@ import (
 // made once, so that neither allocates per packet:
 //
 //   - device → link: the pump goroutine reads a batch from the device,
-//     drops what is not IPv4, clamps MSS, and hands the batch to
+//     drops what is not IP, clamps MSS, and hands the batch to
 //     link.WritePackets, which frames it into one stream write (or a few,
 //     of at most link.MaxBatchWrite octets each);
 //   - link → device: the link's reader goroutine calls the receiver for
-//     every IPv4 packet it decodes; the receiver copies it behind Headroom
+//     every IP packet it decodes; the receiver copies it behind Headroom
 //     into a batch buffer and writes the batch to the device when it is
 //     full or when the reader is about to read the stream again (Flush).
 //     It borrows the batch from a pool shared by the process's engines
@@ -34,7 +34,7 @@ type pump struct {
 	e     *Engine
 	bufs  [][]byte // BatchSize buffers of Headroom + the largest packet
 	sizes []int
-	out   [][]byte // the IPv4 packets of the batch, views of bufs
+	out   [][]byte // the IP packets of a run of one version, views of bufs
 	outN  []int
 	warn  rateLimit
 }
@@ -93,44 +93,73 @@ func (p *pump) send(n int) error {
 	e := p.e
 	mss := uint16(e.mss.Load())
 	out, outN := p.out[:0], p.outN[:0]
-	octets, notIPv4, malformed, clamped := 0, 0, 0, 0
+	var proto ppp.Protocol // of the run of packets in out
+	octets, notIP, malformed, clamped := 0, 0, 0, 0
 	for i, size := range p.sizes[:n] {
 		octets += size
 		pkt := p.bufs[i][Headroom : Headroom+size]
+		next, ok := ipProto(pkt)
 		switch {
-		case size == 0:
+		case size == 0 || ok && !whole(next, pkt):
 			malformed++
 			continue
-		case pkt[0]>>4 != 4:
-			notIPv4++
-			continue
-		case !wholeIPv4(pkt):
-			malformed++
+		case !ok:
+			notIP++
 			continue
 		}
-		if mss != 0 && ClampMSS(pkt, mss) {
+		if next == ppp.ProtoIPv4 && mss != 0 && ClampMSS(pkt, mss) {
 			clamped++
 		}
+		if len(out) > 0 && next != proto {
+			// The protocol changes: send the run so far, so that the
+			// packets keep their order.
+			if err := e.link.WritePackets(proto, out, outN, Headroom); err != nil {
+				return err
+			}
+			out, outN = out[:0], outN[:0]
+		}
+		proto = next
 		out = append(out, p.bufs[i])
 		outN = append(outN, size)
 	}
 	e.n.reads.Add(1)
 	addCount(&e.n.packetsRead, n)
 	addCount(&e.n.bytesRead, octets)
-	addCount(&e.n.dropNotIPv4, notIPv4)
+	addCount(&e.n.dropNotIP, notIP)
 	addCount(&e.n.dropMalformed, malformed)
 	addCount(&e.n.mssClamped, clamped)
 	if len(out) == 0 {
 		return nil
 	}
-	return e.link.WritePackets(ppp.ProtoIPv4, out, outN, Headroom)
+	return e.link.WritePackets(proto, out, outN, Headroom)
 }
 
-// wholeIPv4 reports whether pkt, whose version is 4, holds at least a
-// minimal IPv4 header and the whole of its Total Length.
-func wholeIPv4(pkt []byte) bool {
+// ipProto returns the PPP protocol of the IP packet pkt by its version:
+// IPv4 or IPv6; false for anything else.
+func ipProto(pkt []byte) (ppp.Protocol, bool) {
+	if len(pkt) == 0 {
+		return 0, false
+	}
+	switch pkt[0] >> 4 {
+	case 4:
+		return ppp.ProtoIPv4, true
+	case 6:
+		return ppp.ProtoIPv6, true
+	}
+	return 0, false
+}
+
+// whole reports whether pkt, an IP packet of proto, holds at least a
+// minimal header and the whole of the length it gives.
+func whole(proto ppp.Protocol, pkt []byte) bool {
+	if proto == ppp.ProtoIPv6 {
+		return len(pkt) >= ipv6Header && ipv6Header+int(binary.BigEndian.Uint16(pkt[4:6])) <= len(pkt)
+	}
 	return len(pkt) >= ipv4MinHeader && int(binary.BigEndian.Uint16(pkt[2:4])) <= len(pkt)
 }
+
+// ipv6Header is the length of the IPv6 header.
+const ipv6Header = 40
 
 // receiver moves packets from the link to the device. It is the link's
 // PacketHandler; the link calls it on its reader goroutine only.
@@ -237,13 +266,14 @@ func (r *receiver) take() *rxBatch {
 	return b
 }
 
-// HandlePacket copies an IPv4 packet received from the peer into the batch,
-// clamping its MSS, and writes the batch when it is full.
-func (r *receiver) HandlePacket(_ ppp.Protocol, pkt []byte) {
+// HandlePacket copies an IP packet received from the peer into the batch,
+// clamping the MSS of an IPv4 TCP SYN, and writes the batch when it is
+// full.
+func (r *receiver) HandlePacket(proto ppp.Protocol, pkt []byte) {
 	e := r.e
-	if len(pkt) == 0 || pkt[0]>>4 != 4 || !wholeIPv4(pkt) {
-		// A kernel TUN takes the version from the first octet:
-		// anything else in an IPv4 frame must not reach it.
+	if version, ok := ipProto(pkt); !ok || version != proto || !whole(proto, pkt) {
+		// A kernel TUN takes the version from the first octet: an
+		// IPv4 frame must carry IPv4, an IPv6 frame IPv6.
 		e.n.dropMalformed.Add(1)
 		return
 	}
@@ -260,7 +290,7 @@ func (r *receiver) HandlePacket(_ ppp.Protocol, pkt []byte) {
 	}
 	b = b[:Headroom+len(pkt)]
 	copy(b[Headroom:], pkt)
-	if mss := uint16(e.mss.Load()); mss != 0 && ClampMSS(b[Headroom:], mss) {
+	if mss := uint16(e.mss.Load()); mss != 0 && proto == ppp.ProtoIPv4 && ClampMSS(b[Headroom:], mss) {
 		e.n.mssClamped.Add(1)
 	}
 	rb.out[rb.n] = b

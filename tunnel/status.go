@@ -33,12 +33,14 @@ type DeviceCounters struct {
 	// PacketsRead/Reads and PacketsWritten/Writes are the mean batches.
 	Reads, Writes uint64
 
-	// DropNotIPv4 counts packets read from the device that are not IPv4
-	// (IPv6 has no network protocol on the link yet).
-	DropNotIPv4 uint64
-	// DropMalformed counts IPv4 packets shorter than their header or their
-	// Total Length: read from the device (truncated by a buffer too small
-	// for the interface MTU) or received from the peer.
+	// DropNotIP counts packets read from the device that are neither
+	// IPv4 nor IPv6. (IPv6 packets while IPV6CP is not Opened are dropped
+	// by the link: link.Counters.DropNotOpen.)
+	DropNotIP uint64
+	// DropMalformed counts IP packets shorter than their header or than
+	// the length it gives: read from the device (truncated by a buffer
+	// too small for the interface MTU) or received from the peer (also
+	// an IPv4 frame not carrying IPv4, or an IPv6 frame not IPv6).
 	DropMalformed uint64
 	// DropWrite counts packets the device failed to take.
 	DropWrite uint64
@@ -55,7 +57,7 @@ type deviceCounters struct {
 	packetsRead, packetsWritten atomic.Uint64
 	bytesRead, bytesWritten     atomic.Uint64
 	reads, writes               atomic.Uint64
-	dropNotIPv4, dropMalformed  atomic.Uint64
+	dropNotIP, dropMalformed    atomic.Uint64
 	dropWrite, readErrors       atomic.Uint64
 	mssClamped                  atomic.Uint64
 }
@@ -68,7 +70,7 @@ func (c *deviceCounters) snapshot() DeviceCounters {
 		BytesWritten:   c.bytesWritten.Load(),
 		Reads:          c.reads.Load(),
 		Writes:         c.writes.Load(),
-		DropNotIPv4:    c.dropNotIPv4.Load(),
+		DropNotIP:      c.dropNotIP.Load(),
 		DropMalformed:  c.dropMalformed.Load(),
 		DropWrite:      c.dropWrite.Load(),
 		ReadErrors:     c.readErrors.Load(),
