@@ -39,7 +39,14 @@ func snapshot(t *testing.T, ns *nstest.NS) string {
 		{"ip", "-4", "neigh", "show", "nud", "permanent"},
 		{"ip", "-4", "neigh", "show", "proxy"},
 	} {
-		out := ns.Run(cmd...)
+		// Standard output only: ip warns on standard error ("Peer netns
+		// reference is invalid") about a veth whose peer's namespace
+		// another test is deleting at that moment.
+		raw, err := ns.Command(cmd[0], cmd[1:]...).Output()
+		if err != nil {
+			t.Fatalf("in %s: %s: %v", ns.Name(), strings.Join(cmd, " "), err)
+		}
+		out := string(raw)
 		// The kernel gives a device its default qdisc when it first goes
 		// up, and keeps it; a TUN's carrier follows whether a process has
 		// it open. Neither is something a Host sets.
