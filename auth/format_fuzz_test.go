@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/pppssh/pppssh/ppp"
+	"github.com/pppssh/pppssh/ppp/ppptest"
 )
 
 // FuzzPacketText prints arbitrary PAP (even proto) and CHAP (odd proto)
@@ -23,18 +24,7 @@ func FuzzPacketText(f *testing.F) {
 			pr = ppp.ProtoCHAP
 		}
 		text := AppendPacketText(nil, pr, pkt)
-		p, err := ppp.ParsePacket(pkt)
-		if !bytes.HasPrefix(text, []byte("["+pr.String())) || err == nil && len(p) == len(pkt) && !bytes.HasSuffix(text, []byte("]")) {
-			t.Fatalf("text %q for % x", text, pkt)
-		}
-		for _, c := range text {
-			if c < 0x20 || c > 0x7e {
-				t.Fatalf("octet %#x in the text %q", c, text)
-			}
-		}
-		if limit := 8*len(pkt) + 64; len(text) > limit {
-			t.Fatalf("%d characters for %d octets: %q", len(text), len(pkt), text)
-		}
+		ppptest.CheckText(t, text, pkt, "["+pr.String())
 	})
 }
 

@@ -5,6 +5,7 @@ import (
 	"net/netip"
 	"testing"
 
+	"github.com/pppssh/pppssh/internal/ncptest"
 	"github.com/pppssh/pppssh/ppp"
 )
 
@@ -45,16 +46,6 @@ func checkUp(t *testing.T, h *Handler) {
 	}
 }
 
-// options splits a well-formed option list.
-func optionList(b []byte) [][]byte {
-	var out [][]byte
-	for len(b) >= 2 {
-		out = append(out, b[:b[1]])
-		b = b[b[1]:]
-	}
-	return out
-}
-
 func FuzzCheckRequest(f *testing.F) {
 	f.Fuzz(func(t *testing.T, opts []byte, flags byte) {
 		h, rid := fuzzHandler(t, flags)
@@ -79,22 +70,13 @@ func FuzzCheckRequest(f *testing.F) {
 			if !wellFormed {
 				t.Fatalf("Nak % x of a malformed request % x", reply, opts)
 			}
-			for _, o := range optionList(reply) {
+			for _, o := range ncptest.OptionList(reply) {
 				if len(o) != 6 || (o[0] != OptIPAddress && (o[0] < OptPrimaryDNS || o[0] > OptSecondaryNBNS)) {
 					t.Fatalf("Nak carries % x", o)
 				}
 			}
 		case ppp.CodeConfigureReject:
-			if len(reply) == 0 {
-				t.Fatalf("empty Reject of % x", opts)
-			}
-			if wellFormed {
-				for _, o := range optionList(reply) {
-					if !bytes.Contains(opts, o) {
-						t.Fatalf("Reject carries % x, which is not in the request % x", o, opts)
-					}
-				}
-			}
+			ncptest.CheckReject(t, reply, opts, wellFormed)
 		default:
 			t.Fatalf("code %v", code)
 		}

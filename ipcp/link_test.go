@@ -77,24 +77,8 @@ func TestLink(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			a, b, _ := runLink(t, tt.a, tt.b)
-			for _, c := range []struct {
-				e    *end
-				want Negotiated
-			}{{a, tt.wantA}, {b, tt.wantB}} {
-				if s := c.e.A.State(); s != ppp.StateOpened {
-					t.Errorf("%s: state %v, want Opened (automaton: %v, ipcp: %v)", c.e.Name, s, c.e.A.Err(), c.e.H.Err())
-					continue
-				}
-				if len(c.e.Ups) != 1 {
-					t.Fatalf("%s: %d Ups, want 1", c.e.Name, len(c.e.Ups))
-				}
-				if diff := cmp.Diff(c.want, c.e.Ups[0], addrCmp, cmp.Comparer(errEqual)); diff != "" {
-					t.Errorf("%s: Negotiated (-want +got):\n%s", c.e.Name, diff)
-				}
-				if err := c.e.H.Err(); err != nil {
-					t.Errorf("%s: Err() = %v", c.e.Name, err)
-				}
-			}
+			ncptest.CheckOpened(t, a, tt.wantA, addrCmp, cmp.Comparer(errEqual))
+			ncptest.CheckOpened(t, b, tt.wantB, addrCmp, cmp.Comparer(errEqual))
 		})
 	}
 }
@@ -171,23 +155,10 @@ func TestLinkStubbornPeer(t *testing.T) {
 	a, b := newEnd(t, "A", howto), newEnd(t, "B", Config{Local: addr9, Remote: addr1})
 	w := ncptest.NewWire(ppp.ProtoIPCP, a.H, a, b, ncptest.Setup{},
 		ncptest.Setup{Wrap: func(h ppp.Handler) ppp.Handler { return stubborn{h.(*Handler)} }})
-	for _, e := range []*end{a, b} {
-		e.A.Up()
-		e.A.Open()
-	}
+	w.Start()
 	// Run until B gives up; A, whose requests B keeps acknowledging, would
 	// go on until its owner gave up.
-	for steps := 0; b.Finished == 0; steps++ {
-		if steps > 1000 {
-			t.Fatalf("B did not give up: A %v, B %v\n%s", a.A.State(), b.A.State(), strings.Join(w.Trace, "\n"))
-		}
-		if !w.Deliver() {
-			// Quiet: both restart timers fire.
-			for _, e := range []*end{a, b} {
-				w.Fire(func(x *end) bool { return x == e })
-			}
-		}
-	}
+	w.RunUntil(t, func() bool { return b.Finished > 0 })
 	if len(a.Ups)+len(b.Ups) != 0 {
 		t.Errorf("A: %d Ups, B: %d Ups; want none", len(a.Ups), len(b.Ups))
 	}

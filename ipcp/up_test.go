@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/pppssh/pppssh/internal/ncptest"
 )
 
 // addrCmp compares netip.Addr values by ==, which is how the handler compares
@@ -15,13 +17,7 @@ var addrCmp = cmp.Comparer(func(a, b netip.Addr) bool { return a == b })
 // TestUp drives one handler through a negotiation by hand, standing in for
 // the automaton and the peer, and checks what Up reports.
 func TestUp(t *testing.T) {
-	type step struct {
-		peerReq []byte // the peer's Configure-Request, judged with CheckRequest
-		rid     bool   // rejectIfDisagree for it
-		nak     []byte // the peer's Configure-Nak of our request
-		nakRID  bool
-		rej     []byte // the peer's Configure-Reject of our request
-	}
+	type step = ncptest.Step
 	tests := []struct {
 		name  string
 		cfg   Config
@@ -29,102 +25,88 @@ func TestUp(t *testing.T) {
 		want  Negotiated
 	}{
 		{name: "HOWTO/configured end", cfg: howto,
-			steps: []step{{peerReq: ao(OptIPAddress, zero)}, {peerReq: ao(OptIPAddress, addr2)}},
+			steps: []step{{PeerReq: ao(OptIPAddress, zero)}, {PeerReq: ao(OptIPAddress, addr2)}},
 			want:  Negotiated{Local: addr1, Peer: addr2}},
 		{name: "HOWTO/unconfigured end", cfg: Config{},
-			steps: []step{{nak: ao(OptIPAddress, addr2)}, {peerReq: ao(OptIPAddress, addr1)}},
+			steps: []step{{Nak: ao(OptIPAddress, addr2)}, {PeerReq: ao(OptIPAddress, addr1)}},
 			want:  Negotiated{Local: addr2, Peer: addr1}},
 		{name: "pppd capture", cfg: Config{},
 			steps: []step{
-				{peerReq: cat(ao(OptIPAddress, netip.MustParseAddr("10.0.2.2")), raw(OptIPCompressionProtocol, 0x00, 0x2d, 0x0f, 0x01))},
-				{peerReq: ao(OptIPAddress, netip.MustParseAddr("10.0.2.2"))},
-				{nak: ao(OptIPAddress, netip.MustParseAddr("10.0.2.15"))},
+				{PeerReq: cat(ao(OptIPAddress, netip.MustParseAddr("10.0.2.2")), raw(OptIPCompressionProtocol, 0x00, 0x2d, 0x0f, 0x01))},
+				{PeerReq: ao(OptIPAddress, netip.MustParseAddr("10.0.2.2"))},
+				{Nak: ao(OptIPAddress, netip.MustParseAddr("10.0.2.15"))},
 			},
 			want: Negotiated{Local: netip.MustParseAddr("10.0.2.15"), Peer: netip.MustParseAddr("10.0.2.2")}},
 		{name: "peer omits its address, Remote assumed", cfg: howto,
-			steps: []step{{peerReq: []byte{}}, {peerReq: []byte{}}},
+			steps: []step{{PeerReq: []byte{}}, {PeerReq: []byte{}}},
 			want:  Negotiated{Local: addr1, Peer: addr2}},
 		{name: "UsePeerDNS and offered servers", cfg: Config{Local: addr1, Remote: addr2, UsePeerDNS: true,
 			DNS: [2]netip.Addr{dns1, dns2}, NBNS: [2]netip.Addr{nbns1}},
 			steps: []step{
-				{nak: cat(ao(OptPrimaryDNS, dns2), ao(OptSecondaryDNS, dns1))},
-				{peerReq: cat(ao(OptIPAddress, addr2), ao(OptPrimaryDNS, dns1), ao(OptSecondaryNBNS, nbns1))},
+				{Nak: cat(ao(OptPrimaryDNS, dns2), ao(OptSecondaryDNS, dns1))},
+				{PeerReq: cat(ao(OptIPAddress, addr2), ao(OptPrimaryDNS, dns1), ao(OptSecondaryNBNS, nbns1))},
 			},
 			want: Negotiated{Local: addr1, Peer: addr2, DNS: [2]netip.Addr{dns2, dns1},
 				OfferedDNS: [2]netip.Addr{dns1}, OfferedNBNS: [2]netip.Addr{{}, nbns1}}},
 		{name: "UsePeerDNS, peer rejects one", cfg: Config{Local: addr1, Remote: addr2, UsePeerDNS: true},
 			steps: []step{
-				{rej: ao(OptSecondaryDNS, zero)},
-				{nak: ao(OptPrimaryDNS, dns1)},
-				{peerReq: ao(OptIPAddress, addr2)},
+				{Rej: ao(OptSecondaryDNS, zero)},
+				{Nak: ao(OptPrimaryDNS, dns1)},
+				{PeerReq: ao(OptIPAddress, addr2)},
 			},
 			want: Negotiated{Local: addr1, Peer: addr2, DNS: [2]netip.Addr{dns1}}},
 		{name: "UsePeerDNS, peer acks 0.0.0.0", cfg: Config{Local: addr1, Remote: addr2, UsePeerDNS: true},
-			steps: []step{{peerReq: ao(OptIPAddress, addr2)}},
+			steps: []step{{PeerReq: ao(OptIPAddress, addr2)}},
 			want:  Negotiated{Local: addr1, Peer: addr2}},
 		{name: "DNS hint without UsePeerDNS is not reported", cfg: howto,
-			steps: []step{{nak: ao(OptPrimaryDNS, dns1)}, {peerReq: ao(OptIPAddress, addr2)}},
+			steps: []step{{Nak: ao(OptPrimaryDNS, dns1)}, {PeerReq: ao(OptIPAddress, addr2)}},
 			want:  Negotiated{Local: addr1, Peer: addr2}},
 
 		// Failures.
 		{name: "peer conflict", cfg: howto,
 			steps: []step{
-				{peerReq: ao(OptIPAddress, addr9)},
-				{peerReq: ao(OptIPAddress, addr9), rid: true},
-				{peerReq: []byte{}, rid: true},
+				{PeerReq: ao(OptIPAddress, addr9)},
+				{PeerReq: ao(OptIPAddress, addr9), RID: true},
+				{PeerReq: []byte{}, RID: true},
 			},
 			want: Negotiated{Err: &AddressError{Problem: PeerAddressConflict, Ours: addr2, Theirs: addr9}}},
 		{name: "local conflict", cfg: Config{Local: addr9},
 			steps: []step{
-				{nak: ao(OptIPAddress, addr2)},
-				{nak: ao(OptIPAddress, addr2), nakRID: true},
-				{peerReq: ao(OptIPAddress, addr1)},
+				{Nak: ao(OptIPAddress, addr2)},
+				{Nak: ao(OptIPAddress, addr2), NakRID: true},
+				{PeerReq: ao(OptIPAddress, addr1)},
 			},
 			want: Negotiated{Err: &AddressError{Problem: LocalAddressConflict, Ours: addr9, Theirs: addr2}}},
 		{name: "no local address", cfg: Config{},
-			steps: []step{{rej: ao(OptIPAddress, zero)}, {peerReq: ao(OptIPAddress, addr1)}},
+			steps: []step{{Rej: ao(OptIPAddress, zero)}, {PeerReq: ao(OptIPAddress, addr1)}},
 			want:  Negotiated{Err: &AddressError{Problem: NoLocalAddress}}},
 		{name: "peer acks 0.0.0.0", cfg: Config{},
-			steps: []step{{peerReq: ao(OptIPAddress, addr1)}},
+			steps: []step{{PeerReq: ao(OptIPAddress, addr1)}},
 			want:  Negotiated{Err: &AddressError{Problem: NoLocalAddress}}},
 		{name: "local address refused", cfg: Config{Local: addr1},
-			steps: []step{{rej: ao(OptIPAddress, addr1)}, {peerReq: ao(OptIPAddress, addr2)}},
+			steps: []step{{Rej: ao(OptIPAddress, addr1)}, {PeerReq: ao(OptIPAddress, addr2)}},
 			want:  Negotiated{Err: &AddressError{Problem: LocalAddressRefused, Ours: addr1}}},
 		{name: "assigned address kept after a Reject", cfg: Config{},
-			steps: []step{{nak: ao(OptIPAddress, addr7)}, {rej: ao(OptIPAddress, addr7)}, {peerReq: ao(OptIPAddress, addr1)}},
+			steps: []step{{Nak: ao(OptIPAddress, addr7)}, {Rej: ao(OptIPAddress, addr7)}, {PeerReq: ao(OptIPAddress, addr1)}},
 			want:  Negotiated{Local: addr7, Peer: addr1}},
 		{name: "no peer address", cfg: Config{Local: addr1},
-			steps: []step{{peerReq: []byte{}}},
+			steps: []step{{PeerReq: []byte{}}},
 			want:  Negotiated{Err: &AddressError{Problem: NoPeerAddress}}},
 		{name: "peer asks, we have nothing", cfg: Config{Local: addr1},
-			steps: []step{{peerReq: ao(OptIPAddress, zero)}, {peerReq: []byte{}}},
+			steps: []step{{PeerReq: ao(OptIPAddress, zero)}, {PeerReq: []byte{}}},
 			want:  Negotiated{Err: &AddressError{Problem: NoPeerAddress}}},
 		{name: "same address", cfg: Config{},
-			steps: []step{{peerReq: ao(OptIPAddress, addr7)}, {nak: ao(OptIPAddress, addr7)}},
+			steps: []step{{PeerReq: ao(OptIPAddress, addr7)}, {Nak: ao(OptIPAddress, addr7)}},
 			want:  Negotiated{Err: &AddressError{Problem: SameAddress, Ours: addr7}}},
 		{name: "peer wants ours, gives up", cfg: Config{Local: addr1},
-			steps: []step{{peerReq: ao(OptIPAddress, addr1)}, {peerReq: []byte{}}},
+			steps: []step{{PeerReq: ao(OptIPAddress, addr1)}, {PeerReq: []byte{}}},
 			want:  Negotiated{Err: &AddressError{Problem: SameAddress, Ours: addr1}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			h := newHandler(t, tt.cfg)
 			h.Reset()
-			for i, s := range tt.steps {
-				var err error
-				switch {
-				case s.peerReq != nil:
-					h.CheckRequest(nil, s.peerReq, s.rid)
-				case s.nak != nil:
-					err = h.Naked(s.nak, s.nakRID)
-				case s.rej != nil:
-					err = h.Rejected(s.rej)
-				}
-				if err != nil {
-					t.Fatalf("step %d: %v", i, err)
-				}
-			}
-			h.Acked(request(h))
+			ncptest.Replay(t, h, tt.steps)
 			n := upResult(t, h)
 			if diff := cmp.Diff(tt.want, n, addrCmp, cmp.Comparer(errEqual)); diff != "" {
 				t.Errorf("Negotiated (-want +got):\n%s", diff)

@@ -1,10 +1,10 @@
 package ipv6cp
 
 import (
-	"bytes"
 	"testing"
 
 	"github.com/pppssh/pppssh/ppp"
+	"github.com/pppssh/pppssh/ppp/ppptest"
 )
 
 // FuzzPacketText prints arbitrary IPV6CP packets as pppd's debug log does,
@@ -23,17 +23,6 @@ func FuzzPacketText(f *testing.F) {
 			t.Fatal(err)
 		}
 		text := ppp.AppendPacketText(nil, ppp.ProtoIPV6CP, pkt, h)
-		p, perr := ppp.ParsePacket(pkt)
-		if !bytes.HasPrefix(text, []byte("[IPV6CP")) || perr == nil && len(p) == len(pkt) && !bytes.HasSuffix(text, []byte("]")) {
-			t.Fatalf("text %q for % x", text, pkt)
-		}
-		for _, c := range text {
-			if c < 0x20 || c > 0x7e {
-				t.Fatalf("octet %#x in the text %q", c, text)
-			}
-		}
-		if limit := 8*len(pkt) + 64; len(text) > limit {
-			t.Fatalf("%d characters for %d octets: %q", len(text), len(pkt), text)
-		}
+		ppptest.CheckText(t, text, pkt, "[IPV6CP")
 	})
 }

@@ -5,6 +5,7 @@ import (
 	"io"
 	"testing"
 
+	"github.com/pppssh/pppssh/internal/ncptest"
 	"github.com/pppssh/pppssh/ppp"
 )
 
@@ -74,16 +75,6 @@ func checkUp(t *testing.T, h *Handler) {
 	}
 }
 
-// optionList splits a well-formed option list.
-func optionList(b []byte) [][]byte {
-	var out [][]byte
-	for len(b) >= 2 {
-		out = append(out, b[:b[1]])
-		b = b[b[1]:]
-	}
-	return out
-}
-
 // checkRoundTrip decodes every Interface-Identifier option of a well-formed
 // option list, encodes it again and decodes the result: the octets and the
 // identifier must survive.
@@ -148,7 +139,7 @@ func FuzzCheckRequest(f *testing.F) {
 			if !wellFormed {
 				t.Fatalf("Nak % x of a malformed request % x", reply, opts)
 			}
-			list := optionList(reply)
+			list := ncptest.OptionList(reply)
 			if len(list) != 1 {
 				t.Fatalf("Nak carries %d options: % x", len(list), reply)
 			}
@@ -158,16 +149,7 @@ func FuzzCheckRequest(f *testing.F) {
 			}
 			checkRoundTrip(t, reply)
 		case ppp.CodeConfigureReject:
-			if len(reply) == 0 {
-				t.Fatalf("empty Reject of % x", opts)
-			}
-			if wellFormed {
-				for _, o := range optionList(reply) {
-					if !bytes.Contains(opts, o) {
-						t.Fatalf("Reject carries % x, which is not in the request % x", o, opts)
-					}
-				}
-			}
+			ncptest.CheckReject(t, reply, opts, wellFormed)
 		default:
 			t.Fatalf("code %v", code)
 		}

@@ -6,18 +6,14 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/pppssh/pppssh/internal/ncptest"
 )
 
 // TestUp drives one handler through a negotiation by hand, standing in for
 // the automaton and the peer, and checks what Up reports.
 func TestUp(t *testing.T) {
-	type step struct {
-		peerReq []byte // the peer's Configure-Request, judged with CheckRequest
-		rid     bool   // rejectIfDisagree for it
-		nak     []byte // the peer's Configure-Nak of our request
-		nakRID  bool
-		rej     []byte // the peer's Configure-Reject of our request
-	}
+	type step = ncptest.Step
 	tests := []struct {
 		name  string
 		cfg   Config
@@ -26,66 +22,66 @@ func TestUp(t *testing.T) {
 		want  Negotiated
 	}{
 		{name: "HOWTO/configured end", cfg: howto,
-			steps: []step{{peerReq: iio(zero)}, {peerReq: iio(id2)}},
+			steps: []step{{PeerReq: iio(zero)}, {PeerReq: iio(id2)}},
 			want:  Negotiated{Local: id1, Peer: id2}},
 		{name: "HOWTO/unconfigured end", cfg: Config{Rand: draws(idA)},
-			steps: []step{{nak: iio(id2)}, {peerReq: iio(id1)}},
+			steps: []step{{Nak: iio(id2)}, {PeerReq: iio(id1)}},
 			want:  Negotiated{Local: id2, Peer: id1}},
 		{name: "random ends", cfg: Config{Rand: draws(idA)},
-			steps: []step{{peerReq: iio(idB)}},
+			steps: []step{{PeerReq: iio(idB)}},
 			want:  Negotiated{Local: idA, Peer: idB}},
 		{name: "pppd's random identifier, Remote accepted", cfg: Config{Local: id1, Remote: id2, AcceptRemote: true},
-			steps: []step{{peerReq: iio(idA)}},
+			steps: []step{{PeerReq: iio(idA)}},
 			want:  Negotiated{Local: id1, Peer: idA}},
 		{name: "collision resolved by our suggestion", cfg: Config{Rand: draws(idA, idC)},
-			steps: []step{{peerReq: iio(idA)}, {peerReq: iio(idC)}},
+			steps: []step{{PeerReq: iio(idA)}, {PeerReq: iio(idC)}},
 			want:  Negotiated{Local: idA, Peer: idC}},
 		{name: "peer omits its identifier, Remote assumed", cfg: howto,
-			steps: []step{{peerReq: []byte{}}, {peerReq: []byte{}}},
+			steps: []step{{PeerReq: []byte{}}, {PeerReq: []byte{}}},
 			want:  Negotiated{Local: id1, Peer: id2}},
 		{name: "peer rejects ours, we keep it", cfg: howto,
-			steps: []step{{rej: iio(id1)}, {peerReq: iio(id2)}},
+			steps: []step{{Rej: iio(id1)}, {PeerReq: iio(id2)}},
 			want:  Negotiated{Local: id1, Peer: id2}},
 		{name: "UseIPAddr", cfg: Config{UseIPAddr: true, LocalIPv4: addr("192.0.2.1"), RemoteIPv4: addr("192.0.2.2")},
-			steps: []step{{peerReq: iio(InterfaceID{4: 192, 5: 0, 6: 2, 7: 2})}},
+			steps: []step{{PeerReq: iio(InterfaceID{4: 192, 5: 0, 6: 2, 7: 2})}},
 			want:  Negotiated{Local: InterfaceID{4: 192, 5: 0, 6: 2, 7: 1}, Peer: InterfaceID{4: 192, 5: 0, 6: 2, 7: 2}}},
 
 		// Failures.
 		{name: "peer conflict", cfg: howto,
 			steps: []step{
-				{peerReq: iio(id9)},
-				{peerReq: iio(id9), rid: true},
-				{peerReq: []byte{}, rid: true},
+				{PeerReq: iio(id9)},
+				{PeerReq: iio(id9), RID: true},
+				{PeerReq: []byte{}, RID: true},
 			},
 			want: Negotiated{Err: &IdentifierError{Problem: PeerIdentifierConflict, Ours: id2, Theirs: id9}}},
 		{name: "local conflict", cfg: Config{Local: id9, Remote: id1},
 			steps: []step{
-				{nak: iio(id2)},
-				{nak: iio(id2), nakRID: true},
-				{peerReq: iio(id1)},
+				{Nak: iio(id2)},
+				{Nak: iio(id2), NakRID: true},
+				{PeerReq: iio(id1)},
 			},
 			want: Negotiated{Err: &IdentifierError{Problem: LocalIdentifierConflict, Ours: id9, Theirs: id2}}},
 		{name: "no peer identifier", cfg: Config{Local: id1},
-			steps: []step{{peerReq: []byte{}}},
+			steps: []step{{PeerReq: []byte{}}},
 			want:  Negotiated{Err: &IdentifierError{Problem: NoPeerIdentifier}}},
 		{name: "peer asks, we give up", cfg: Config{Local: id1},
-			steps: []step{{peerReq: iio(zero), rid: true}, {peerReq: []byte{}}},
+			steps: []step{{PeerReq: iio(zero), RID: true}, {PeerReq: []byte{}}},
 			want:  Negotiated{Err: &IdentifierError{Problem: NoPeerIdentifier}}},
 		{name: "peer wants ours, gives up", cfg: Config{Local: id1, Rand: draws(idC)},
-			steps: []step{{peerReq: iio(id1)}, {peerReq: iio(id1), rid: true}, {peerReq: []byte{}}},
+			steps: []step{{PeerReq: iio(id1)}, {PeerReq: iio(id1), RID: true}, {PeerReq: []byte{}}},
 			want:  Negotiated{Err: &IdentifierError{Problem: SameIdentifier, Ours: id1}}},
 		{name: "both configured the same", cfg: Config{Local: id1, Rand: draws(idC)},
 			steps: []step{
-				{peerReq: iio(id1)},
-				{nak: iio(id7)},
-				{nak: iio(id7), nakRID: true},
-				{peerReq: iio(id1), rid: true},
-				{peerReq: []byte{}},
+				{PeerReq: iio(id1)},
+				{Nak: iio(id7)},
+				{Nak: iio(id7), NakRID: true},
+				{PeerReq: iio(id1), RID: true},
+				{PeerReq: []byte{}},
 			},
 			want: Negotiated{Err: &IdentifierError{Problem: SameIdentifier, Ours: id1}}},
 		{name: "equal identifiers at Up", cfg: howto,
 			prep:  func(h *Handler) { h.st.ours = id2 }, // cannot happen through the options
-			steps: []step{{peerReq: []byte{}}, {peerReq: []byte{}}},
+			steps: []step{{PeerReq: []byte{}}, {PeerReq: []byte{}}},
 			want:  Negotiated{Err: &IdentifierError{Problem: SameIdentifier, Ours: id2}}},
 	}
 	for _, tt := range tests {
@@ -94,21 +90,7 @@ func TestUp(t *testing.T) {
 			if tt.prep != nil {
 				tt.prep(h)
 			}
-			for i, s := range tt.steps {
-				var err error
-				switch {
-				case s.peerReq != nil:
-					h.CheckRequest(nil, s.peerReq, s.rid)
-				case s.nak != nil:
-					err = h.Naked(s.nak, s.nakRID)
-				case s.rej != nil:
-					err = h.Rejected(s.rej)
-				}
-				if err != nil {
-					t.Fatalf("step %d: %v", i, err)
-				}
-			}
-			h.Acked(request(h))
+			ncptest.Replay(t, h, tt.steps)
 			n := upResult(t, h)
 			if diff := cmp.Diff(tt.want, n, cmp.Comparer(errEqual)); diff != "" {
 				t.Errorf("Negotiated (-want +got):\n%s", diff)

@@ -1,31 +1,11 @@
 package lcp
 
 import (
-	"bytes"
 	"testing"
 
 	"github.com/pppssh/pppssh/ppp"
+	"github.com/pppssh/pppssh/ppp/ppptest"
 )
-
-// checkText fails unless text is one line of printable ASCII that starts
-// with prefix, bracketed if pkt is well formed and unpadded (a malformed
-// packet prints as "[LCP]" and its octets, padding follows the bracket), as
-// pppd prints a packet, of at most a few characters per octet of pkt.
-func checkText(t *testing.T, text, pkt []byte, prefix string) {
-	t.Helper()
-	p, err := ppp.ParsePacket(pkt)
-	if !bytes.HasPrefix(text, []byte(prefix)) || err == nil && len(p) == len(pkt) && !bytes.HasSuffix(text, []byte("]")) {
-		t.Fatalf("text %q for % x", text, pkt)
-	}
-	for _, c := range text {
-		if c < 0x20 || c > 0x7e {
-			t.Fatalf("octet %#x in the text %q", c, text)
-		}
-	}
-	if limit := 8*len(pkt) + 64; len(text) > limit {
-		t.Fatalf("%d characters for %d octets: %q", len(text), len(pkt), text)
-	}
-}
 
 // FuzzPacketText prints arbitrary LCP packets as pppd's debug log does,
 // with the Handler's option and code formatters, as the link logs every
@@ -41,6 +21,6 @@ func FuzzPacketText(f *testing.F) {
 	f.Add(ppp.AppendPacket(nil, ppp.CodeTerminateRequest, 7, []byte("User request")))
 	f.Fuzz(func(t *testing.T, pkt []byte) {
 		h := New(testConfig())
-		checkText(t, ppp.AppendPacketText(nil, ppp.ProtoLCP, pkt, h), pkt, "[LCP")
+		ppptest.CheckText(t, ppp.AppendPacketText(nil, ppp.ProtoLCP, pkt, h), pkt, "[LCP")
 	})
 }

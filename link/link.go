@@ -708,10 +708,12 @@ func (l *Link) setup() {
 		}
 		h, err := ipv6cp.New(vcfg)
 		if err != nil {
-			// No identifier could be drawn or derived: refuse IPV6CP
-			// with the reason rather than panic; Run reports it.
+			// No identifier could be drawn or derived: IPV6CP does
+			// not run (the peer's is Protocol-Rejected), and Run
+			// reports why.
 			l.fail(err)
-			h, _ = ipv6cp.New(ipv6cp.Config{Local: ipv6cp.InterfaceID{7: 1}, Up: vcfg.Up, Down: vcfg.Down, Finished: vcfg.Finished})
+			l.log.Error(err.Error())
+			return
 		}
 		l.ipv6H = h
 		l.ipv6A = ppp.NewAutomaton(l.automatonConfig(ppp.ProtoIPV6CP, l.ipv6H, l.ipv6T))

@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/pppssh/pppssh/ppp"
 )
 
@@ -180,14 +182,58 @@ func (w *Wire[H, N]) Run(t testing.TB) {
 			t.Logf("trace:\n%s", strings.Join(w.Trace, "\n"))
 		}
 	})
-	for _, e := range []*End[H, N]{w.A, w.B} {
-		e.A.Up()
-		e.A.Open()
-	}
+	w.Start()
 	notOpened := func(e *End[H, N]) bool { return e.A.State() != ppp.StateOpened }
 	for steps := 0; w.Deliver() || w.Fire(notOpened); steps++ {
 		if steps > 1000 {
 			t.Fatalf("the link did not settle: A %v, B %v", w.A.A.State(), w.B.A.State())
+		}
+	}
+}
+
+// CheckOpened fails the test unless e's layer is Opened, came up once with
+// want (compared with opts) and its handler reports no error.
+func CheckOpened[H interface {
+	ppp.Handler
+	Err() error
+}, N any](t testing.TB, e *End[H, N], want N, opts ...cmp.Option) {
+	t.Helper()
+	if s := e.A.State(); s != ppp.StateOpened {
+		t.Errorf("%s: state %v, want Opened (automaton: %v, handler: %v)", e.Name, s, e.A.Err(), e.H.Err())
+		return
+	}
+	if len(e.Ups) != 1 {
+		t.Fatalf("%s: %d Ups, want 1", e.Name, len(e.Ups))
+	}
+	if diff := cmp.Diff(want, e.Ups[0], opts...); diff != "" {
+		t.Errorf("%s: Negotiated (-want +got):\n%s", e.Name, diff)
+	}
+	if err := e.H.Err(); err != nil {
+		t.Errorf("%s: Err() = %v", e.Name, err)
+	}
+}
+
+// Start brings the lower layer up and opens the layer on both ends.
+func (w *Wire[H, N]) Start() {
+	for _, e := range []*End[H, N]{w.A, w.B} {
+		e.A.Up()
+		e.A.Open()
+	}
+}
+
+// RunUntil delivers packets until done reports true, firing both ends'
+// armed restart timers whenever the wire is quiet, and fails the test
+// after 1000 steps.
+func (w *Wire[H, N]) RunUntil(t testing.TB, done func() bool) {
+	t.Helper()
+	for steps := 0; !done(); steps++ {
+		if steps > 1000 {
+			t.Fatalf("no end after 1000 steps: A %v, B %v\n%s", w.A.A.State(), w.B.A.State(), strings.Join(w.Trace, "\n"))
+		}
+		if !w.Deliver() {
+			for _, e := range []*End[H, N]{w.A, w.B} {
+				w.Fire(func(x *End[H, N]) bool { return x == e })
+			}
 		}
 	}
 }
@@ -237,4 +283,66 @@ func ReadCapture(t testing.TB, path string) []CapturePacket {
 		t.Fatalf("%s: no packets in the capture", path)
 	}
 	return out
+}
+
+// Step is one thing the peer does to a Handler under test: a
+// Configure-Request it sends (PeerReq, judged with CheckRequest and
+// rejectIfDisagree RID), or its Configure-Nak (Nak, NakRID) or
+// Configure-Reject (Rej) of our request. Only one of them is set.
+type Step struct {
+	PeerReq []byte
+	RID     bool
+	Nak     []byte
+	NakRID  bool
+	Rej     []byte
+}
+
+// Replay has h take each step, failing the test if h refuses a Nak or a
+// Reject, then the peer's Ack of h's next request: what h's Up reports
+// afterwards is what those steps negotiated.
+func Replay(t testing.TB, h ppp.Handler, steps []Step) {
+	t.Helper()
+	for i, s := range steps {
+		var err error
+		switch {
+		case s.PeerReq != nil:
+			h.CheckRequest(nil, s.PeerReq, s.RID)
+		case s.Nak != nil:
+			err = h.Naked(s.Nak, s.NakRID)
+		case s.Rej != nil:
+			err = h.Rejected(s.Rej)
+		}
+		if err != nil {
+			t.Fatalf("step %d: %v", i, err)
+		}
+	}
+	h.Acked(h.AppendRequest([]byte{}))
+}
+
+// OptionList splits a well-formed list of options into the octets of each.
+func OptionList(b []byte) [][]byte {
+	var out [][]byte
+	for len(b) >= 2 && int(b[1]) >= 2 && int(b[1]) <= len(b) {
+		out = append(out, b[:b[1]])
+		b = b[b[1]:]
+	}
+	return out
+}
+
+// CheckReject fails the test if reply, the options of a Configure-Reject of
+// the request opts, is empty, or, when opts is well formed, carries an
+// option that opts does not (RFC 1661 section 5.4: a Reject repeats what it
+// rejects, unmodified).
+func CheckReject(t testing.TB, reply, opts []byte, wellFormed bool) {
+	t.Helper()
+	if len(reply) == 0 {
+		t.Fatalf("empty Reject of % x", opts)
+	}
+	if wellFormed {
+		for _, o := range OptionList(reply) {
+			if !bytes.Contains(opts, o) {
+				t.Fatalf("Reject carries % x, which is not in the request % x", o, opts)
+			}
+		}
+	}
 }
